@@ -1,0 +1,1 @@
+"""Calibration probe: microbenchmarks on the attached hardware (torch, NVML imported lazily)."""

@@ -1,0 +1,5 @@
+"""`python -m simulator` runs the infrasim CLI."""
+
+from simulator.cli import run
+
+run()

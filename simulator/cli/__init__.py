@@ -1,0 +1,44 @@
+"""The `infrasim` command: a typer app whose commands are a few lines over the library."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from simulator import __version__
+from simulator.cli.profiles import profiles_app
+from simulator.cli.scenario import scenario_app
+
+app = typer.Typer(
+    name="infrasim",
+    help="Plan AI clusters: what to buy or rent, at what cost, power and risk.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(profiles_app, name="profiles")
+app.add_typer(scenario_app, name="scenario")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"infrasim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version."
+        ),
+    ] = False,
+) -> None:
+    """infrasim: hardware catalog, performance estimates and cluster simulation."""
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

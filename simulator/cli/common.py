@@ -1,0 +1,79 @@
+"""Helpers every command shares: catalog options, error exits, JSON or human output.
+
+Bad input must end in one line per problem on stderr and a non-zero exit, never a traceback;
+`guarded` is the one place that turns InputError into that.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from simulator.catalog import Catalog
+from simulator.errors import InputError
+
+EXIT_BAD_INPUT = 2
+
+ProfilesOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--profiles",
+        help="Extra profile directory (repeatable); $INFRASIM_PROFILES adds more.",
+        show_default=False,
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def report_problems(error: InputError) -> None:
+    """Write one line per problem to stderr."""
+    for problem in error.problems:
+        typer.echo(f"error: {problem}", err=True)
+
+
+def guarded(command: F) -> F:
+    """Run a command; turn InputError into readable lines and exit code 2."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            report_problems(exc)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_catalog(profiles: list[Path] | None) -> Catalog:
+    """The built-in catalog plus user directories."""
+    return Catalog.load(profiles or [])
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    """Strict JSON (no NaN/Infinity), keys in insertion order."""
+    return json.dumps(_json_safe(value), allow_nan=False, default=str)
+
+
+def print_json(value: Any) -> None:
+    """One JSON document on stdout and nothing else."""
+    sys.stdout.write(dumps(value) + "\n")

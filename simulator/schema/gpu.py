@@ -1,0 +1,133 @@
+"""GPU profile: peak rates, memory, power, and the achievable-efficiency table.
+
+Peak figures are the vendor's dense (non-sparse) numbers. What a real kernel achieves lives in
+`efficiency`, a data table that a calibration overlay replaces for the GPU it measured.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from simulator.schema.base import AsOf, Profile, StrictModel
+
+Dtype = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4"]
+DTYPE_BYTES: dict[str, float] = {
+    "fp64": 8,
+    "fp32": 4,
+    "tf32": 4,
+    "bf16": 2,
+    "fp16": 2,
+    "fp8": 1,
+    "int8": 1,
+    "fp4": 0.5,
+}
+
+
+class PeakTflops(StrictModel):
+    """Dense peak TFLOP/s (TOP/s for int8) per data type; absent means unsupported."""
+
+    fp64: float | None = Field(default=None, gt=0)
+    fp32: float = Field(gt=0)
+    tf32: float | None = Field(default=None, gt=0)
+    bf16: float | None = Field(default=None, gt=0)
+    fp16: float = Field(gt=0)
+    fp8: float | None = Field(default=None, gt=0)
+    int8: float | None = Field(default=None, gt=0)
+    fp4: float | None = Field(default=None, gt=0)
+
+    def for_dtype(self, dtype: str) -> float | None:
+        """Peak for `dtype`, or None when the GPU has no tensor path for it."""
+        return getattr(self, dtype)
+
+
+class GemmEfficiency(StrictModel):
+    """Parameters of the GEMM efficiency model (see simulator/perf/gemm.py)."""
+
+    max_fraction_of_peak: dict[Dtype, float] = Field(
+        description="achievable fraction of peak for large, well-shaped GEMMs, per dtype"
+    )
+    tile_m: int = Field(default=128, gt=0, description="output tile rows per thread block")
+    tile_n: int = Field(default=256, gt=0, description="output tile columns per thread block")
+    k_half_efficiency: float = Field(
+        default=128.0,
+        gt=0,
+        description="K at which per-tile fixed cost (prologue, epilogue) halves efficiency",
+    )
+    launch_overhead_us: float = Field(
+        default=4.0, ge=0, description="fixed cost per kernel launch, microseconds"
+    )
+
+    @model_validator(mode="after")
+    def _fractions_in_range(self) -> GemmEfficiency:
+        for dtype, fraction in self.max_fraction_of_peak.items():
+            if not 0 < fraction <= 1:
+                raise ValueError(f"max_fraction_of_peak.{dtype} must be in (0, 1], got {fraction}")
+        return self
+
+
+class EfficiencyTable(StrictModel):
+    """Achievable fractions of the peaks; replaced by a calibration overlay."""
+
+    source: str = Field(min_length=3)
+    as_of: AsOf
+    gemm: GemmEfficiency
+    memory_bandwidth_fraction: float = Field(
+        gt=0, le=1, description="achievable fraction of peak memory bandwidth (device copy)"
+    )
+    scale_up_bandwidth_fraction: float = Field(
+        default=0.8, gt=0, le=1, description="achievable fraction of scale-up link bandwidth"
+    )
+
+
+class PowerPoint(StrictModel):
+    """One point of a GPU's power-versus-utilization curve."""
+
+    utilization: float = Field(ge=0, le=1, description="tensor-core busy fraction")
+    power_w: float = Field(gt=0)
+
+
+class GpuProfile(Profile):
+    """One accelerator model."""
+
+    kind: Literal["gpu"] = "gpu"
+    vendor: Literal["nvidia", "amd", "intel", "other"]
+    architecture: str = Field(min_length=1, description="e.g. ampere, hopper, blackwell, cdna3")
+    peak_tflops: PeakTflops
+    memory_gib: float = Field(gt=0)
+    memory_bandwidth_gb_per_s: float = Field(gt=0, description="peak device memory bandwidth")
+    l2_cache_mib: float | None = Field(default=None, gt=0)
+    sm_count: int = Field(gt=0, description="streaming multiprocessors (NVIDIA) or CUs (AMD)")
+    boost_clock_mhz: float | None = Field(default=None, gt=0)
+    tdp_w: float = Field(gt=0, description="board power limit")
+    idle_power_w: float = Field(gt=0)
+    power_curve: list[PowerPoint] = Field(
+        default_factory=list,
+        description="power versus utilization; linear idle->TDP when empty",
+    )
+    scale_up_bandwidth_gb_per_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="scale-up (NVLink / Infinity Fabric) bandwidth per GPU, both directions summed "
+        "as marketed; one direction carries half. None for PCIe-only parts",
+    )
+    host_link_bandwidth_gb_per_s: float = Field(
+        gt=0, description="host link (PCIe or C2C) bandwidth per direction"
+    )
+    efficiency: EfficiencyTable
+
+    @model_validator(mode="after")
+    def _power_consistent(self) -> GpuProfile:
+        if self.idle_power_w >= self.tdp_w:
+            raise ValueError("idle_power_w must be below tdp_w")
+        utils = [p.utilization for p in self.power_curve]
+        if utils != sorted(utils):
+            raise ValueError("power_curve must be sorted by utilization")
+        return self
+
+    def scale_up_bandwidth_per_direction_gb_per_s(self) -> float | None:
+        """One direction of the scale-up link, the figure collectives move data at."""
+        if self.scale_up_bandwidth_gb_per_s is None:
+            return None
+        return self.scale_up_bandwidth_gb_per_s / 2
