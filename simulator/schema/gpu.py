@@ -46,7 +46,9 @@ class GemmEfficiency(StrictModel):
     """Parameters of the GEMM efficiency model (see simulator/perf/gemm.py)."""
 
     max_fraction_of_peak: dict[Dtype, float] = Field(
-        description="achievable fraction of peak for large, well-shaped GEMMs, per dtype"
+        description="fraction of peak the GEMM main loop reaches, per dtype, in a short burst "
+        "at boost clock, when output tiles fill every SM evenly and K is long: the asymptote of "
+        "simulator/perf/gemm.py (size effects are applied on top)"
     )
     tile_m: int = Field(default=128, gt=0, description="output tile rows per thread block")
     tile_n: int = Field(default=256, gt=0, description="output tile columns per thread block")
@@ -58,6 +60,31 @@ class GemmEfficiency(StrictModel):
     launch_overhead_us: float = Field(
         default=4.0, ge=0, description="fixed cost per kernel launch, microseconds"
     )
+    stream_k: bool = Field(
+        default=False,
+        description="the BLAS library balances work across SMs by splitting tiles along K "
+        "(stream-K, persistent kernels): no wave quantization, K split when tiles are few",
+    )
+    min_k_per_split: int = Field(
+        default=512,
+        gt=0,
+        description="split-K never cuts K into pieces shorter than this (used when the output "
+        "tiles alone cannot fill the SMs)",
+    )
+    roofline_exponent: float = Field(
+        default=3.0,
+        ge=1,
+        description="p in time = (compute^p + memory^p)^(1/p): how sharply a kernel turns from "
+        "memory- to compute-bound; large p is the ideal roofline max(), 1 is no overlap",
+    )
+    sustained_fraction: float = Field(
+        default=1.0,
+        gt=0,
+        le=1,
+        description="throughput of back-to-back saturated GEMMs relative to the short burst "
+        "max_fraction_of_peak was measured at (the clock settles below boost at the power "
+        "limit); 1 means no drop",
+    )
 
     @model_validator(mode="after")
     def _fractions_in_range(self) -> GemmEfficiency:
@@ -65,6 +92,38 @@ class GemmEfficiency(StrictModel):
             if not 0 < fraction <= 1:
                 raise ValueError(f"max_fraction_of_peak.{dtype} must be in (0, 1], got {fraction}")
         return self
+
+
+class CollectiveEfficiency(StrictModel):
+    """Parameters of the collective model that belong to the GPU and its runtime (NCCL).
+
+    Link rates and per-hop network latency come from interconnect profiles; what lives here
+    is what the GPU side adds (see simulator/perf/collectives.py).
+    """
+
+    launch_latency_us: float = Field(
+        default=8.0, ge=0, description="fixed cost of one collective call (launch, setup)"
+    )
+    scale_up_step_latency_us: float = Field(
+        default=1.0,
+        gt=0,
+        description="latency of one algorithm step over the scale-up link, used when no "
+        "scale-up interconnect profile is known (a node's scale_up profile overrides it)",
+    )
+    pipeline_fill_mib: float = Field(
+        default=32.0,
+        gt=0,
+        description="data the collective library keeps in flight (channels x buffer size: "
+        "8 x NCCL_BUFFSIZE 4 MiB); once messages exceed it, chunks stop growing and filling the "
+        "pipeline costs a fixed time",
+    )
+    nvls_bandwidth_fraction: float = Field(
+        default=0.6,
+        gt=0,
+        le=1,
+        description="achievable fraction of scale-up bandwidth per GPU when the switch reduces "
+        "(NVLink SHARP / NVLS)",
+    )
 
 
 class EfficiencyTable(StrictModel):
@@ -78,6 +137,12 @@ class EfficiencyTable(StrictModel):
     )
     scale_up_bandwidth_fraction: float = Field(
         default=0.8, gt=0, le=1, description="achievable fraction of scale-up link bandwidth"
+    )
+    collectives: CollectiveEfficiency = Field(default_factory=CollectiveEfficiency)
+    fitted_to_cases: list[str] = Field(
+        default_factory=list,
+        description="ids of validation cases these numbers were taken from; `infrasim validate` "
+        "reports those cases as in-sample",
     )
 
 

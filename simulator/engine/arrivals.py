@@ -1,0 +1,106 @@
+"""Where jobs come from: fixed training jobs, Poisson mixes, replayed traces, services.
+
+Each source submits its jobs through `Simulation.submit` when they arrive. Stream sources
+(synthetic, trace) schedule only their next arrival, so a 100,000-job trace holds one pending
+arrival event at a time. Each synthetic source draws from its own random stream, so adding a
+source never changes another's jobs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulator.engine.jobs import OpaqueJob
+from simulator.engine.traces import TraceJobs
+from simulator.schema.scenario import SyntheticJobs
+
+if TYPE_CHECKING:
+    from simulator.engine.core import Simulation
+
+LOGNORMAL_SIGMA = 1.0
+"""Shape of lognormal job durations (the mean is the scenario's mean_duration_hours); about
+the spread of GPU job run times in the Philly and Helios traces (assumption)."""
+
+
+class SyntheticSource:
+    """A Poisson stream of opaque jobs (`workloads.synthetic_jobs[i]`)."""
+
+    def __init__(self, sim: Simulation, spec: SyntheticJobs, index: int) -> None:
+        self.sim = sim
+        self.spec = spec
+        self.rng = sim.streams.get("arrivals", index)
+        self.mean_gap_s = 3600.0 / spec.arrivals_per_hour
+        self.mean_s = spec.mean_duration_hours * 3600.0
+        self.count = 0
+        self.gpus = np.asarray(spec.gpus_per_job, dtype=np.int64)
+
+    def start(self) -> None:
+        """Schedule the first arrival."""
+        self.sim.at(self.rng.exponential(self.mean_gap_s), self._arrive)
+
+    def _duration(self) -> float:
+        kind = self.spec.duration
+        if kind == "fixed":
+            return self.mean_s
+        if kind == "lognormal":
+            mu = math.log(self.mean_s) - LOGNORMAL_SIGMA**2 / 2
+            return float(self.rng.lognormal(mu, LOGNORMAL_SIGMA))
+        return float(self.rng.exponential(self.mean_s))
+
+    def _arrive(self) -> None:
+        sim, spec = self.sim, self.spec
+        gpus = int(self.gpus[self.rng.integers(len(self.gpus))])
+        job = OpaqueJob(
+            sim.next_job_id(),
+            f"{spec.name}-{self.count}",
+            work_s=self._duration(),
+            source="synthetic",
+            num_gpus=gpus,
+            submit_s=sim.now,
+            tenant=spec.tenant,
+        )
+        self.count += 1
+        sim.submit(job)
+        if spec.count is None or self.count < spec.count:
+            sim.at(self.rng.exponential(self.mean_gap_s), self._arrive)
+
+
+class TraceSource:
+    """Jobs replayed from a trace, in submission order."""
+
+    def __init__(self, sim: Simulation, jobs: TraceJobs, label: str) -> None:
+        self.sim = sim
+        self.jobs = jobs
+        self.label = label
+        self.next = 0
+        self.submit = jobs.submit_s.tolist()
+        self.gpus = jobs.gpus.tolist()
+        self.duration = jobs.duration_s.tolist()
+
+    def start(self) -> None:
+        """Schedule the first arrival."""
+        if self.submit:
+            self.sim.at(self.submit[0], self._arrive)
+
+    def _arrive(self) -> None:
+        sim, i, n = self.sim, self.next, len(self.submit)
+        now = self.submit[i]
+        while i < n and self.submit[i] <= now:
+            sim.submit(
+                OpaqueJob(
+                    sim.next_job_id(),
+                    self.jobs.names[i],
+                    work_s=self.duration[i],
+                    source="trace",
+                    num_gpus=self.gpus[i],
+                    submit_s=sim.now,
+                    tenant=self.jobs.users[i] or "default",
+                )
+            )
+            i += 1
+        self.next = i
+        if i < n:
+            sim.at(max(0.0, self.submit[i] - sim.now), self._arrive)

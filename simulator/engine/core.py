@@ -1,0 +1,731 @@
+"""The Simulation: owns the SimPy environment, the random streams and the recorder.
+
+Building a Simulation resolves everything a run needs from a `LoadedScenario` (cluster,
+policies from their registries, storage, fabric, power, failure rates, job sources) and
+raises `InputError` naming the scenario field for anything the schema alone could not catch.
+`run()` then drives the clock to the horizon and returns a `RunRecord` of plain lists that
+`simulator.results` turns into tables.
+
+Events are SimPy timeouts with a plain callback (`at`), not processes: a job holds at most a
+couple of pending events, stale ones are ignored through tokens, and scheduling runs once per
+instant after all simultaneous changes (`request_schedule`). After every event the timeline
+gets a row if anything it shows changed.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable
+from typing import Any
+
+import simpy
+from pydantic import ValidationError
+from simpy.events import Timeout
+
+from simulator.catalog import Catalog
+from simulator.engine import failure_rates
+from simulator.engine.arrivals import SyntheticSource, TraceSource
+from simulator.engine.cluster import Allocation, Cluster, Pool
+from simulator.engine.fabric import Fabric
+from simulator.engine.jobs import DONE, PENDING, QUEUED, RUNNING, Job, OpaqueJob
+from simulator.engine.placement import PLACEMENTS, PlacementPolicy
+from simulator.engine.power import Power
+from simulator.engine.recorder import Recorder, RunRecord
+from simulator.engine.rng import Streams
+from simulator.engine.scheduling import SCHEDULERS, Scheduler
+from simulator.engine.step_time import (
+    PerfStepTime,
+    Placement,
+    PoolHardware,
+    StepTime,
+    StepTimeFn,
+    checked_step_time,
+)
+from simulator.engine.storage import Storage
+from simulator.engine.traces import read_trace
+from simulator.engine.training import TrainingJob
+from simulator.errors import InputError, Problem, problems_from_validation
+from simulator.scenario import LoadedScenario, resolve_profile
+from simulator.schema.facility import FacilityProfile
+from simulator.schema.interconnect import InterconnectProfile
+from simulator.schema.scenario import PolicyRef, ref_id
+from simulator.schema.storage import StorageProfile
+
+REJECTED = "rejected"
+
+
+class _Call:
+    """A Timeout callback: run `fn(*args)`, then let the Simulation sample its state."""
+
+    __slots__ = ("sim", "fn", "args")
+
+    def __init__(self, sim: Simulation, fn: Callable[..., Any], args: tuple) -> None:
+        self.sim, self.fn, self.args = sim, fn, args
+
+    def __call__(self, _event: Any) -> None:
+        sim = self.sim
+        sim.events_processed += 1
+        self.fn(*self.args)
+        sim.sample()
+
+
+class Simulation:
+    """One run of one scenario."""
+
+    def __init__(
+        self,
+        loaded: LoadedScenario,
+        *,
+        seed: int | None = None,
+        step_time: StepTimeFn | None = None,
+    ) -> None:
+        """Resolve the scenario into a runnable world.
+
+        Args:
+            loaded: a scenario from `simulator.load_scenario`.
+            seed: overrides the scenario's seed.
+            step_time: training step-time function (default: the performance model, see
+                `simulator.engine.step_time`); tests pass `fixed_step_time(...)`.
+
+        Raises:
+            InputError: policies, parameters or workloads the engine cannot run, each naming
+                its scenario field.
+        """
+        self.loaded = loaded
+        s = self.scenario = loaded.scenario
+        self.file = str(loaded.path)
+        self.seed = s.seed if seed is None else int(seed)
+        self.env = simpy.Environment()
+        self.streams = Streams(self.seed)
+        self.recorder = Recorder()
+        self.horizon_s = s.horizon_days * 86400.0
+        self.events_processed = 0
+        self.jobs: list[Job] = []
+        self.running: dict[int, Job] = {}
+        self._schedule_pending = False
+        self._last_sample: tuple | None = None
+        self.queued = 0
+        """jobs waiting in the scheduler's queue"""
+        self.trace_skipped = 0
+        catalog: Catalog = loaded.catalog
+
+        self.facility: FacilityProfile = resolve_profile(  # type: ignore[assignment]
+            catalog, "facility", s.cluster.facility, self.file, "cluster.facility"
+        )
+        self.placement_policy: PlacementPolicy = self._policy(
+            PLACEMENTS, s.policies.placement, "policies.placement"
+        )
+        self.cluster = self._build_cluster(catalog)
+        cap_kw = s.policies.power.cap_kw or self.facility.power_cap_kw
+        self.power = Power(
+            self.cluster,
+            pue=self.facility.pue,
+            cap_w=cap_kw * 1000.0 if cap_kw else None,
+            enforcement=s.policies.power.enforcement,
+            clock=lambda: self.env.now,
+        )
+        self.power.on_throttle = self._throttle_changed
+        if cap_kw and cap_kw * 1000.0 <= self.power.baseline_w:
+            field = "policies.power.cap_kw" if s.policies.power.cap_kw else "cluster.facility"
+            raise InputError(
+                [
+                    Problem(
+                        self.file,
+                        field,
+                        f"power cap {cap_kw:g} kW is below the cluster's idle IT power "
+                        f"({self.power.baseline_w / 1000:.1f} kW)",
+                    )
+                ]
+            )
+        tiers = []
+        for i, tier in enumerate(s.cluster.storage):
+            profile: StorageProfile = resolve_profile(  # type: ignore[assignment]
+                catalog, "storage", tier.profile, self.file, f"cluster.storage[{i}].profile"
+            )
+            tiers.append((profile, tier.capacity_tb, tier.role))
+        self.storage = Storage(self, tiers)
+        self.pool_hardware, nic_bps = self._pool_hardware(catalog)
+        self.fabric: Fabric | None = (
+            Fabric(self, self.cluster, nic_bps, s.cluster.fabric.oversubscription)
+            if self.cluster.num_pods > 1
+            else None
+        )
+        self.step_time_fn: StepTimeFn = step_time or PerfStepTime(self.pool_hardware)
+        self._failures()
+        self.scheduler: Scheduler = self._policy(
+            SCHEDULERS, s.policies.scheduler, "policies.scheduler", self
+        )
+        self._sources: list[Any] = []
+        self._build_workloads()
+
+    # ------------------------------------------------------------------ building
+    def _policy(self, registry: dict, ref: PolicyRef, where: str, *extra: Any) -> Any:
+        cls = registry.get(ref.kind)
+        if cls is None:
+            known = ", ".join(sorted(registry))
+            raise InputError(
+                [Problem(self.file, f"{where}.kind", f"unknown kind {ref.kind!r} (known: {known})")]
+            )
+        try:
+            params = cls.Params.model_validate(ref.params)
+            return cls(*extra, params)
+        except ValidationError as exc:
+            raise InputError(problems_from_validation(exc, self.file, f"{where}.params")) from None
+        except ValueError as exc:
+            raise InputError([Problem(self.file, f"{where}.params", str(exc))]) from None
+
+    def _build_cluster(self, catalog: Catalog) -> Cluster:
+        s = self.scenario
+        pools = []
+        for pool in s.cluster.pools:
+            node = self.loaded.pool_nodes[pool.name]
+            pools.append((pool.name, node, catalog.gpu(node.gpu), pool.count))
+        max_node_w = max(node.max_power_w for _, node, _, _ in pools)
+        rack_w = self.facility.max_kw_per_rack * 1000.0
+        rack_cap = math.floor(rack_w / max_node_w + 1e-9)
+        if rack_cap < 1:
+            raise InputError(
+                [
+                    Problem(
+                        self.file,
+                        "cluster.facility",
+                        f"a node draws up to {max_node_w / 1000:g} kW, more than the facility's "
+                        f"{self.facility.max_kw_per_rack:g} kW per rack "
+                        f"({self.facility.cooling} cooling)",
+                    )
+                ]
+            )
+        nodes_per_rack = s.cluster.nodes_per_rack or rack_cap
+        return Cluster(
+            pools,
+            nodes_per_pod=s.cluster.fabric.nodes_per_pod,
+            nodes_per_rack=nodes_per_rack,
+            rack_cap=min(rack_cap, nodes_per_rack),
+            spares_per_pool=self.placement_policy.params.spare_nodes_per_pool,
+        )
+
+    def _pool_hardware(self, catalog: Catalog) -> tuple[dict[str, PoolHardware], list[float]]:
+        fabric = self.scenario.cluster.fabric
+        override: InterconnectProfile | None = None
+        if fabric.interconnect is not None:
+            override = resolve_profile(  # type: ignore[assignment]
+                catalog,
+                "interconnect",
+                fabric.interconnect,
+                self.file,
+                "cluster.fabric.interconnect",
+            )
+        hardware, nic_bps = {}, []
+        for pool in self.cluster.pools:
+            nic, count = catalog.scale_out_nic(pool.node)
+            out = override or nic
+            hardware[pool.name] = PoolHardware(
+                node=pool.node,
+                gpu=pool.gpu,
+                scale_up=catalog.interconnect(pool.node.scale_up) if pool.node.scale_up else None,
+                scale_out=out,
+                nics_per_node=count,
+                oversubscription=fabric.oversubscription,
+            )
+            nic_bps.append(out.bandwidth_gb_per_s * 1e9 * count * out.achievable_fraction)
+        return hardware, nic_bps
+
+    def _failures(self) -> None:
+        policy = self.scenario.policies.failures
+        self.failure_causes = failure_rates.RATE_SETS[policy.rates]
+        per_hour = sum(c.per_gpu_hour for c in self.failure_causes)
+        enabled = policy.enabled and policy.rate_multiplier > 0
+        self.failure_rate_per_gpu_s = per_hour / 3600.0 * policy.rate_multiplier if enabled else 0.0
+        total = sum(c.count for c in self.failure_causes)
+        self._cause_cdf = []
+        acc = 0
+        for cause in self.failure_causes:
+            acc += cause.count
+            self._cause_cdf.append(acc / total)
+
+    def _build_workloads(self) -> None:
+        s = self.scenario
+        file = self.file
+        problems: list[Problem] = []
+        for service in s.workloads.inference_services:
+            gpus = service.replicas * service.tp * service.pp
+            job = OpaqueJob(
+                len(self.jobs),
+                service.name,
+                work_s=math.inf,
+                source="service",
+                num_gpus=gpus,
+                submit_s=0.0,
+                pool=service.pool,
+                priority=1_000_000,
+            )
+            self.jobs.append(job)
+            self.at(0.0, self.submit, job)
+        for i, spec in enumerate(s.workloads.training_jobs):
+            where = f"workloads.training_jobs[{i}]"
+            job = TrainingJob(len(self.jobs), spec, self.loaded.models[spec.name], i, where)
+            job.fail_rng = self.streams.get("failures", i)
+            if spec.checkpoint.policy != "none":
+                job.ckpt_tier = self.storage.for_role("checkpoint", spec.checkpoint.storage)
+                if job.ckpt_tier is None:
+                    problems.append(
+                        Problem(
+                            file,
+                            f"{where}.checkpoint",
+                            "checkpointing needs a storage tier with role checkpoint or both "
+                            "in cluster.storage (or policy: none)",
+                        )
+                    )
+            if spec.dataset_tb:
+                job.data_tier = self.storage.for_role("dataset")
+                if job.data_tier is None:
+                    problems.append(
+                        Problem(
+                            file,
+                            f"{where}.dataset_tb",
+                            "streaming a dataset needs a storage tier with role dataset or "
+                            "both in cluster.storage",
+                        )
+                    )
+            pools = self.pools_for(job)
+            if pools and not problems:
+                pool = pools[0]
+                nodes = math.ceil(job.num_gpus / pool.gpus_per_node)
+                ideal = Placement(
+                    pool=pool.name,
+                    num_gpus=job.num_gpus,
+                    gpus_per_node=min(job.num_gpus, pool.gpus_per_node),
+                    nodes=nodes,
+                    pods=math.ceil(nodes / pool.nodes_per_pod),
+                )
+                try:
+                    self.step_time_for(job, ideal)
+                except InputError as exc:
+                    problems += exc.problems
+            self.jobs.append(job)
+            if job.submit_s < self.horizon_s:
+                self.at(job.submit_s, self.submit, job)
+        biggest = max(p.total_gpus for p in self.cluster.pools)
+        for i, spec in enumerate(s.workloads.synthetic_jobs):
+            too_big = [g for g in spec.gpus_per_job if g > biggest]
+            if too_big:
+                problems.append(
+                    Problem(
+                        file,
+                        f"workloads.synthetic_jobs[{i}].gpus_per_job",
+                        f"{too_big[0]} GPUs is more than the largest pool has ({biggest})",
+                    )
+                )
+            self._sources.append(SyntheticSource(self, spec, i))
+        for i, trace in enumerate(s.workloads.job_traces):
+            try:
+                jobs = read_trace(
+                    trace.format,
+                    self.loaded.resolve_path(trace.path),
+                    trace.max_jobs,
+                    trace.time_scale,
+                )
+            except InputError as exc:
+                problems += [
+                    Problem(self.file, f"workloads.job_traces[{i}].path", str(p))
+                    for p in exc.problems
+                ]
+                continue
+            self.trace_skipped += jobs.skipped
+            self._sources.append(TraceSource(self, jobs, f"trace{i}"))
+        if problems:
+            raise InputError(problems)
+        self._next_id = len(self.jobs)
+        for source in self._sources:
+            source.start()
+
+    # ------------------------------------------------------------------ clock
+    @property
+    def now(self) -> float:
+        """Simulated seconds since the start."""
+        return self.env.now
+
+    def at(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
+        """Call `fn(*args)` after `delay` simulated seconds."""
+        if delay == math.inf:
+            return
+        Timeout(self.env, delay).callbacks.append(_Call(self, fn, args))
+
+    def next_job_id(self) -> int:
+        """A fresh job id (ids follow submission order, so runs stay reproducible)."""
+        self._next_id += 1
+        return self._next_id - 1
+
+    def request_schedule(self) -> None:
+        """Run the scheduler once, after every other change at this instant."""
+        if not self._schedule_pending:
+            self._schedule_pending = True
+            self.at(0.0, self._schedule)
+
+    def _schedule(self) -> None:
+        self._schedule_pending = False
+        self.scheduler.schedule()
+
+    # ------------------------------------------------------------------ placement
+    def pools_for(self, job: Job) -> list[Pool]:
+        """Pools the job may run in (its named pool, else all), largest first not assumed."""
+        if job.pool is not None:
+            return [self.cluster.pool_by_name[job.pool]]
+        return self.cluster.pools
+
+    def find_placement(self, job: Job) -> tuple[Pool, Allocation] | None:
+        """Where the job would go now, or None (nothing is taken)."""
+        cluster = self.cluster
+        for pool in self.pools_for(job):
+            if cluster.fits(pool, job.num_gpus):
+                return pool, self.placement_policy.place(cluster, pool, job.num_gpus)
+        return None
+
+    def placement_of(self, job: Job) -> Placement:
+        """The placement shape of a running job, for the step-time model."""
+        pool = self.cluster.pools[job.pool_index]
+        alloc = job.alloc
+        tp = job.spec.parallelism.tp if isinstance(job, TrainingJob) else 1
+        domain_of = self.cluster.domain_of
+        in_domain = True
+        rank = 0
+        for (n, g), (m, _) in zip(alloc, alloc[1:], strict=False):
+            rank += g
+            # a TP group straddles nodes n and m unless a group boundary falls between them
+            if rank % tp and domain_of[n] != domain_of[m]:
+                in_domain = False
+                break
+        return Placement(
+            pool=pool.name,
+            num_gpus=job.num_gpus,
+            gpus_per_node=max(g for _, g in alloc),
+            nodes=len(alloc),
+            pods=self.cluster.pods_of(alloc),
+            tp_in_domain=in_domain,
+        )
+
+    def step_time_for(self, job: TrainingJob, where: Placement) -> StepTime:
+        """Step time of `job` on `where` (InputError names the job's scenario field)."""
+        return checked_step_time(
+            self.step_time_fn, job.spec, job.model, where, self.file, job.where
+        )
+
+    # ------------------------------------------------------------------ job lifecycle
+    def submit(self, job: Job) -> None:
+        """A job arrives and waits for the scheduler."""
+        self.recorder.event(self.now, "submit", job.id, job.name)
+        if job.id >= len(self.jobs):
+            self.jobs.append(job)
+        if all(job.num_gpus > p.total_gpus for p in self.pools_for(job)):
+            job.state = REJECTED
+            self.recorder.event(
+                self.now, "reject", job.id, job.name, -1, job.num_gpus, "larger than its pool"
+            )
+            return
+        job.state = QUEUED
+        self.queued += 1
+        self.scheduler.submit(job)
+        self.request_schedule()
+
+    def try_start(self, job: Job) -> bool:
+        """Place and start `job` if it fits now (and the power cap admits it)."""
+        found = self.find_placement(job)
+        if found is None:
+            return False
+        return self.start_on(job, *found)
+
+    def start_on(self, job: Job, pool: Pool, allocation: Allocation) -> bool:
+        """Start `job` on `allocation` (from `find_placement` at this instant)."""
+        if not self.power.admits(pool.index, job.num_gpus):
+            return False
+        now = self.env.now
+        self.cluster.allocate(allocation)
+        self.queued -= 1
+        job.alloc = allocation
+        job.pool_index = pool.index
+        job.state = RUNNING
+        job.alloc_t = now
+        job.power_t = now
+        if job.starts == 0:
+            job.first_start_s = now
+            job.first_nodes = len(allocation)
+            job.first_pods = self.cluster.pods_of(allocation)
+        job.starts += 1
+        job.last_start_s = now
+        self.running[job.id] = job
+        self.recorder.event(
+            now, "start", job.id, job.name, allocation[0][0], len(allocation), pool.name
+        )
+        self.scheduler.on_start(job)
+        if isinstance(job, TrainingJob) and job.data_tier is not None and not job.data_held:
+            job.data_held = job.data_tier.reserve(job.dataset_bytes)
+            if not job.data_held:
+                self.recorder.event(
+                    now, "storage_full", job.id, job.name, -1, job.dataset_bytes, job.data_tier.id
+                )
+        job.start(self)
+        return True
+
+    def _settle_gpu_s(self, job: Job) -> None:
+        now = self.now
+        job.gpu_s += sum(g for _, g in job.alloc) * (now - job.alloc_t)
+        job.alloc_t = now
+
+    def _release(self, job: Job) -> None:
+        self._settle_gpu_s(job)
+        self.cluster.release(job.alloc)
+        self.power.clear_job(job)
+        self.scheduler.on_stop(job)
+        self.running.pop(job.id, None)
+        job.alloc = []
+        self.request_schedule()
+
+    def finish_job(self, job: Job) -> None:
+        """A job completed its work."""
+        self._release(job)
+        job.state = DONE
+        job.end_s = self.now
+        if isinstance(job, TrainingJob):
+            job.finish_cleanup()
+        self.recorder.event(self.now, "end", job.id, job.name)
+
+    def _interrupt(self, job: Job, kind: str, reason: str) -> None:
+        lost = job.stop(self, reason)
+        job.lost_work_s += lost if not isinstance(job, TrainingJob) else 0.0
+        self._release(job)
+        job.state = QUEUED
+        self.queued += 1
+        self.recorder.event(self.now, kind, job.id, job.name, -1, lost, reason)
+        self.scheduler.requeue(job)
+
+    def preempt(self, job: Job, reason: str) -> None:
+        """The scheduler takes a running job's GPUs; it waits again."""
+        job.preemptions += 1
+        self._interrupt(job, "preempt", reason)
+
+    def requeue(self, job: Job, reason: str) -> None:
+        """A failed job that found no replacement node gives up its GPUs and waits again."""
+        job.phase = "queued"  # type: ignore[attr-defined]
+        self._release(job)
+        job.state = QUEUED
+        self.queued += 1
+        self.recorder.event(self.now, "requeue", job.id, job.name, -1, 0.0, reason)
+        self.scheduler.requeue(job)
+
+    def node_failed(self, node: int, cause: failure_rates.Cause, job: Job) -> None:
+        """A hardware failure on `node` while `job` ran there: the node goes for repair."""
+        cluster = self.cluster
+        self._settle_gpu_s(job)
+        mine = [(n, g) for n, g in job.alloc if n == node]
+        cluster.release(mine)
+        job.alloc = [(n, g) for n, g in job.alloc if n != node]
+        for other in [j for j in self.running.values() if j is not job]:
+            if any(n == node for n, _ in other.alloc):
+                self._interrupt(other, "kill", f"node {node} failed ({cause.name})")
+        cluster.take_down(node)
+        pool = cluster.pool_of[node]
+        self.power.node_out(pool)
+        self.recorder.event(self.now, "node_down", job.id, job.name, node, float("nan"), cause.name)
+        self.at(failure_rates.repair_s(cause), self._repaired, node)
+        self.request_schedule()
+
+    def _repaired(self, node: int) -> None:
+        self.cluster.bring_up(node)
+        self.power.node_back(self.cluster.pool_of[node])
+        self.recorder.event(self.now, "node_up", -1, "", node)
+        self.request_schedule()
+
+    def replace_lost_gpus(self, job: Job) -> bool:
+        """Give a job that lost a node a spare (or any node with room); False if none."""
+        missing = job.num_gpus - sum(g for _, g in job.alloc)
+        pool = self.cluster.pools[job.pool_index]
+        near = job.alloc[0][0] if job.alloc else None
+        node = self.cluster.take_spare(pool, missing, near)
+        if node is None:
+            return False
+        self._settle_gpu_s(job)
+        self.cluster.allocate([(node, missing)])
+        bisect.insort(job.alloc, (node, missing))
+        self.recorder.event(self.now, "replace", job.id, job.name, node, missing)
+        return True
+
+    def draw_cause(self, rng: Any) -> failure_rates.Cause:
+        """A failure cause, in proportion to the rate set's counts."""
+        i = bisect.bisect_right(self._cause_cdf, rng.random())
+        return self.failure_causes[min(i, len(self.failure_causes) - 1)]
+
+    def _throttle_changed(self, throttle: float) -> None:
+        now = self.now
+        for job in self.running.values():
+            job.settle(now)
+            self.power.settle_job(job)
+        self.power.set_throttle(throttle)
+        for job in list(self.running.values()):
+            job.apply_throttle(self, throttle)
+
+    # ------------------------------------------------------------------ recording
+    def sample(self) -> None:
+        """Append a timeline row if anything shown changed."""
+        cluster, power = self.cluster, self.power
+        free = cluster.free_gpus
+        row = (
+            cluster.allocated_gpus,
+            power.busy_gpus,
+            free,
+            self.queued,
+            len(self.running),
+            cluster.down_nodes,
+            1.0 - cluster.idle_node_gpus / free if free else 0.0,
+            power.baseline_w + power.static_w + power.throttle * power.dynamic_w,
+            power.throttle,
+        )
+        if row != self._last_sample:
+            self._last_sample = row
+            self.recorder.sample((self.env.now, *row))
+
+    # ------------------------------------------------------------------ run
+    def run(self, progress: Callable[[float, float], Any] | None = None) -> RunRecord:
+        """Simulate up to the horizon; `progress(now_s, horizon_s)` is called as time passes."""
+        self.sample()
+        horizon = self.horizon_s
+        if progress is None:
+            self.env.run(until=horizon)
+        else:
+            steps = 200
+            for k in range(1, steps + 1):
+                self.env.run(until=horizon * k / steps)
+                progress(self.env.now, horizon)
+        return self._wrap_up()
+
+    def _wrap_up(self) -> RunRecord:
+        now = self.now
+        for job in self.running.values():
+            job.settle(now)
+            self.power.settle_job(job)
+            self._settle_gpu_s(job)
+        self.power.finish()
+        return RunRecord(
+            jobs=self._job_columns(),
+            events=self.recorder.events,
+            timeline=self.recorder.timeline,
+            meta=self._meta(),
+        )
+
+    def _job_columns(self) -> dict[str, list[Any]]:
+        now = self.now
+        status_names = {
+            DONE: "completed",
+            RUNNING: "running",
+            QUEUED: "queued",
+            PENDING: "pending",
+            REJECTED: "rejected",
+        }
+        cols: dict[str, list[Any]] = {
+            k: []
+            for k in (
+                "job_id",
+                "name",
+                "kind",
+                "tenant",
+                "priority",
+                "pool",
+                "num_gpus",
+                "status",
+                "submit_s",
+                "start_s",
+                "end_s",
+                "wait_s",
+                "run_s",
+                "gpu_hours",
+                "useful_s",
+                "goodput",
+                "failures",
+                "preemptions",
+                "checkpoints",
+                "lost_work_s",
+                "energy_kwh",
+                "first_nodes",
+                "first_pods",
+                "total_steps",
+                "steps_done",
+                "step_time_s",
+                "checkpoint_interval_s",
+            )
+        }
+        nan = float("nan")
+        for job in self.jobs:
+            started = job.starts > 0
+            end = job.end_s if job.state == DONE else (now if started else nan)
+            run_s = end - job.first_start_s if started else nan
+            useful = job.useful_s() if started else 0.0
+            extra = job.extra_record()
+            pool = self.cluster.pools[job.pool_index].name if job.pool_index >= 0 else job.pool
+            row = {
+                "job_id": job.id,
+                "name": job.name,
+                "kind": job.kind,
+                "tenant": job.tenant,
+                "priority": job.priority,
+                "pool": pool or "",
+                "num_gpus": job.num_gpus,
+                "status": status_names.get(job.state, job.state),
+                "submit_s": job.submit_s,
+                "start_s": job.first_start_s,
+                "end_s": job.end_s,
+                "wait_s": job.first_start_s - job.submit_s if started else nan,
+                "run_s": run_s,
+                "gpu_hours": job.gpu_s / 3600.0,
+                "useful_s": useful,
+                "goodput": useful / run_s if started and run_s > 0 else nan,
+                "failures": job.failures,
+                "preemptions": job.preemptions,
+                "checkpoints": job.checkpoints,
+                "lost_work_s": job.lost_work_s,
+                "energy_kwh": job.energy_j / 3.6e6,
+                "first_nodes": job.first_nodes,
+                "first_pods": job.first_pods,
+                "total_steps": extra.get("total_steps", 0),
+                "steps_done": extra.get("steps_done", nan),
+                "step_time_s": extra.get("step_time_s", nan),
+                "checkpoint_interval_s": extra.get("checkpoint_interval_s", nan),
+            }
+            for key, value in row.items():
+                cols[key].append(value)
+        return cols
+
+    def _meta(self) -> dict[str, Any]:
+        s = self.scenario
+        f = self.facility
+        return {
+            "scenario": s.name,
+            "seed": self.seed,
+            "horizon_s": self.horizon_s,
+            "total_gpus": self.cluster.total_gpus,
+            "nodes": self.cluster.num_nodes,
+            "pods": self.cluster.num_pods,
+            "nodes_per_rack": self.cluster.nodes_per_rack,
+            "active_nodes_per_rack_cap": self.cluster.rack_cap,
+            "scheduler": s.policies.scheduler.kind,
+            "placement": s.policies.placement.kind,
+            "facility": f.id,
+            "pue": f.pue,
+            "carbon_g_per_kwh": f.carbon_g_per_kwh,
+            "electricity_usd_per_kwh": f.electricity_usd_per_kwh,
+            "power_cap_kw": self.power.cap_w / 1000.0 if self.power.cap_w else None,
+            "power_enforcement": s.policies.power.enforcement if self.power.cap_w else None,
+            "it_energy_kwh": self.power.energy_j / 3.6e6,
+            "peak_it_kw": self.power.peak_it_w / 1000.0,
+            "idle_it_kw": sum(
+                pp.node_idle_w * p.count
+                for pp, p in zip(self.power.pools, self.cluster.pools, strict=True)
+            )
+            / 1000.0,
+            "failure_rate_per_gpu_hour": self.failure_rate_per_gpu_s * 3600.0,
+            "failure_rates": s.policies.failures.rates,
+            "storage_peak_used_tb": {t.id: t.peak_used_b / 1e12 for t in self.storage.tiers},
+            "trace_jobs_skipped": self.trace_skipped,
+            "events_processed": self.events_processed,
+            "services": [svc.name for svc in s.workloads.inference_services],
+            "storage_tiers": [ref_id(t.profile) for t in s.cluster.storage],
+        }

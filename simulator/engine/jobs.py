@@ -1,0 +1,166 @@
+"""Jobs: what every job shares (queueing, allocation, accounting) and opaque jobs.
+
+An opaque job (from a trace or a synthetic mix) is a block of GPU work whose length is given;
+it runs at full speed unless the power cap throttles it, and is one pending event while it
+runs. Training jobs (`simulator.engine.training`) add steps, checkpoints and failures.
+
+Pending events are never cancelled: each job carries a `token`, bumped whenever its plans
+change, and an event whose token is stale does nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simulator.engine.core import Simulation
+
+PENDING, QUEUED, RUNNING, DONE = "pending", "queued", "running", "done"
+
+
+class Job:
+    """Queueing, allocation and accounting fields every job has."""
+
+    kind = "job"
+
+    def __init__(
+        self,
+        job_id: int,
+        name: str,
+        *,
+        num_gpus: int,
+        submit_s: float,
+        tenant: str = "default",
+        priority: int = 0,
+        pool: str | None = None,
+    ) -> None:
+        self.id = job_id
+        self.name = name
+        self.num_gpus = num_gpus
+        self.submit_s = submit_s
+        self.tenant = tenant
+        self.priority = priority
+        self.pool = pool
+        self.state = PENDING
+        self.alloc: list[tuple[int, int]] = []
+        self.pool_index = -1
+        self.token = 0
+        self.first_start_s = float("nan")
+        self.last_start_s = float("nan")
+        self.end_s = float("nan")
+        self.est_end_s = float("inf")
+        self.starts = 0
+        self.preemptions = 0
+        self.failures = 0
+        self.checkpoints = 0
+        self.lost_work_s = 0.0
+        self.gpu_s = 0.0
+        self.alloc_t = 0.0
+        self.first_nodes = 0
+        self.first_pods = 0
+        # power accounting (kept by simulator.engine.power)
+        self.energy_j = 0.0
+        self.power_t = 0.0
+        self.powered = False
+        self.busy = False
+        self.base_w = 0.0
+        self.static_w = 0.0
+        self.dyn_w = 0.0
+
+    # -- hooks the Simulation calls
+    def start(self, sim: Simulation) -> None:
+        """The job got its GPUs (`self.alloc`) and begins (or resumes) work."""
+        raise NotImplementedError
+
+    def stop(self, sim: Simulation, reason: str) -> float:
+        """The job loses its GPUs before finishing; returns work seconds lost."""
+        raise NotImplementedError
+
+    def settle(self, now: float) -> None:
+        """Bring progress up to `now` at the current rate (before a rate change)."""
+
+    def apply_throttle(self, sim: Simulation, throttle: float) -> None:
+        """Re-plan the next event at the new throttle factor (progress already settled)."""
+
+    def estimate_s(self) -> float:
+        """Expected remaining run time at full speed (what a backfill scheduler plans with)."""
+        raise NotImplementedError
+
+    def useful_s(self) -> float:
+        """Work seconds done and kept (for goodput)."""
+        raise NotImplementedError
+
+    def extra_record(self) -> dict[str, Any]:
+        """Kind-specific columns for the jobs table."""
+        return {}
+
+
+class OpaqueJob(Job):
+    """A job that needs `work_s` seconds of its GPUs (trace and synthetic jobs).
+
+    Preempted or killed, it starts over unless `resumable` (traces carry no checkpoint
+    information, so by default the work is lost).
+    """
+
+    kind = "opaque"
+
+    def __init__(
+        self,
+        job_id: int,
+        name: str,
+        *,
+        work_s: float,
+        source: str,
+        resumable: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(job_id, name, **kwargs)
+        self.kind = source
+        self.work_s = work_s
+        self.remaining_s = work_s
+        self.resumable = resumable
+        self.rate = 1.0
+        self.seg_t = 0.0
+        self.done_s = 0.0
+
+    def start(self, sim: Simulation) -> None:
+        self.seg_t = sim.now
+        self.rate = sim.power.throttle
+        sim.power.set_job(self, sim.power.pools[self.pool_index].state_dyn_w["compute"], True)
+        self.reschedule(sim)
+
+    def reschedule(self, sim: Simulation) -> None:
+        self.token += 1
+        sim.at(self.remaining_s / self.rate, self._finish, sim, self.token)
+
+    def _finish(self, sim: Simulation, token: int) -> None:
+        if token != self.token:
+            return
+        self.remaining_s = 0.0
+        self.done_s = self.work_s
+        sim.finish_job(self)
+
+    def settle(self, now: float) -> None:
+        if now > self.seg_t:
+            self.remaining_s = max(0.0, self.remaining_s - (now - self.seg_t) * self.rate)
+        self.seg_t = now
+
+    def apply_throttle(self, sim: Simulation, throttle: float) -> None:
+        """Run at `throttle` x full speed from now on (progress already settled)."""
+        self.rate = throttle
+        self.reschedule(sim)
+
+    def stop(self, sim: Simulation, reason: str) -> float:
+        self.settle(sim.now)
+        self.token += 1
+        done = self.work_s - self.remaining_s
+        if self.resumable:
+            return 0.0
+        self.remaining_s = self.work_s
+        return done
+
+    def estimate_s(self) -> float:
+        return self.remaining_s
+
+    def useful_s(self) -> float:
+        return self.work_s - self.remaining_s if self.state != DONE else self.work_s

@@ -1,0 +1,178 @@
+"""The one place the engine asks the performance model how long a training step takes.
+
+The engine describes a placement (`Placement`: pool, GPUs per node, pods spanned, whether
+tensor-parallel groups stay inside an NVLink domain) and gets a `StepTime` back. The default
+`PerfStepTime` builds the hardware description for that placement and calls
+`simulator.perf.training.estimate_training`, memoised in an LRU cache keyed on (model,
+parallelism, batch, GPU, node, fabric, placement shape): a job that restarts on an equivalent
+placement costs a dictionary lookup.
+
+Tests and studies may pass any callable with the same signature to `Simulation(step_time=...)`
+(e.g. `fixed_step_time(10.0)`), which keeps engine tests independent of the performance model.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from simulator.errors import InputError, Problem
+from simulator.perf.hardware import JobHardware
+from simulator.perf.topology import group_from_profiles
+from simulator.perf.training import TrainingJob as PerfJob
+from simulator.perf.training import estimate_training
+from simulator.schema.gpu import GpuProfile
+from simulator.schema.interconnect import InterconnectProfile
+from simulator.schema.model import TransformerModel
+from simulator.schema.node import NodeProfile
+from simulator.schema.scenario import TrainingJob
+
+COMPUTE_KEYS = ("compute", "optimizer")
+"""Step-time breakdown entries during which the GPU computes; the rest is communication or
+pipeline bubble (used to set GPU power while a job runs)."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What the step-time model needs to know about where a job landed."""
+
+    pool: str
+    num_gpus: int
+    gpus_per_node: int
+    nodes: int
+    pods: int
+    tp_in_domain: bool = True
+
+
+@dataclass(frozen=True)
+class StepTime:
+    """One training step on one placement."""
+
+    step_s: float
+    compute_fraction: float = 1.0
+    """share of the step the GPUs spend computing (the rest: communicating or waiting)"""
+    fits_in_memory: bool = True
+
+
+StepTimeFn = Callable[[TrainingJob, TransformerModel, Placement], StepTime]
+"""(job spec, resolved model, placement) -> StepTime."""
+
+
+def fixed_step_time(step_s: float, compute_fraction: float = 1.0) -> StepTimeFn:
+    """A step-time function that ignores the hardware (for tests and what-ifs)."""
+
+    def step_time(job: TrainingJob, model: TransformerModel, where: Placement) -> StepTime:
+        return StepTime(step_s=step_s, compute_fraction=compute_fraction)
+
+    return step_time
+
+
+@dataclass(frozen=True)
+class PoolHardware:
+    """A pool's node, GPU and links, as the performance model reads them."""
+
+    node: NodeProfile
+    gpu: GpuProfile
+    scale_up: InterconnectProfile | None
+    scale_out: InterconnectProfile | None
+    nics_per_node: int
+    oversubscription: float
+
+
+class PerfStepTime:
+    """Step times from `simulator.perf.training`, cached per (job shape, hardware, placement)."""
+
+    def __init__(self, pools: dict[str, PoolHardware], cache_size: int = 1024) -> None:
+        self.pools = pools
+        self._estimate = functools.lru_cache(maxsize=cache_size)(self._uncached)
+
+    def __call__(self, job: TrainingJob, model: TransformerModel, where: Placement) -> StepTime:
+        p = job.parallelism
+        perf_job = PerfJob(
+            model=model,
+            num_gpus=job.num_gpus,
+            seq_len=job.seq_len,
+            global_batch=job.global_batch,
+            micro_batch=job.micro_batch,
+            tp=p.tp,
+            pp=p.pp,
+            vpp=p.vpp,
+            cp=p.cp,
+            ep=p.ep,
+            dp=p.dp,
+            sequence_parallel=p.sequence_parallel,
+            recompute=p.recompute,
+            zero=p.zero,
+            distributed_optimizer=p.distributed_optimizer,
+            precision=job.precision,
+            mode=job.mode,
+            lora_rank=job.lora_rank,
+        )
+        return self._estimate(
+            perf_job, where.pool, where.gpus_per_node, where.pods > 1, where.tp_in_domain
+        )
+
+    def _uncached(
+        self, perf_job: PerfJob, pool: str, gpus_per_node: int, multi_pod: bool, tp_in_domain: bool
+    ) -> StepTime:
+        hw = self.pools[pool]
+        node_gpus = hw.node.gpus_per_node
+        domain = (
+            hw.node.gpus_per_nvlink_domain
+            if tp_in_domain
+            else min(hw.node.gpus_per_nvlink_domain, node_gpus)
+        )
+        group = group_from_profiles(
+            hw.gpu,
+            num_gpus=perf_job.num_gpus,
+            gpus_per_node=min(gpus_per_node, node_gpus),
+            gpus_per_nvlink_domain=domain,
+            scale_up=hw.scale_up,
+            scale_out=hw.scale_out,
+            nics_per_node=hw.nics_per_node,
+            node_gpus=node_gpus,
+            oversubscription=hw.oversubscription if multi_pod else 1.0,
+        )
+        estimate = estimate_training(perf_job, JobHardware(hw.gpu, group, hw.node.id))
+        total = sum(estimate.breakdown.values()) or estimate.step_time_s
+        compute = sum(estimate.breakdown.get(k, 0.0) for k in COMPUTE_KEYS)
+        return StepTime(
+            step_s=estimate.step_time_s,
+            compute_fraction=min(1.0, compute / total) if total > 0 else 1.0,
+            fits_in_memory=estimate.fits_in_memory,
+        )
+
+
+def checked_step_time(
+    fn: StepTimeFn,
+    job: TrainingJob,
+    model: TransformerModel,
+    where: Placement,
+    file: str,
+    field: str,
+) -> StepTime:
+    """Call `fn`, turning performance-model errors into problems naming the scenario field."""
+    try:
+        result = fn(job, model, where)
+    except InputError as exc:
+        raise InputError(
+            [
+                Problem(file, field, f"{p.field}: {p.message}" if p.field else p.message)
+                for p in exc.problems
+            ]
+        ) from None
+    if not result.step_s > 0:
+        raise InputError([Problem(file, field, f"step time must be > 0 (got {result.step_s})")])
+    if not result.fits_in_memory:
+        raise InputError(
+            [
+                Problem(
+                    file,
+                    field,
+                    f"does not fit in GPU memory on pool {where.pool!r} even with full "
+                    "recomputation; use more GPUs or more model parallelism",
+                )
+            ]
+        )
+    return result

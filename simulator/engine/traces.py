@@ -1,0 +1,157 @@
+"""Read public GPU-cluster job traces into submit times, GPU counts and run times.
+
+Two formats:
+
+- Microsoft Philly (`cluster_job_log`, ATC'19, github.com/msr-fiddle/philly-traces): a JSON
+  list of jobs, each with `jobid`, `user`, `status`, `submitted_time` and `attempts`; every
+  attempt has `start_time`, `end_time` and `detail`, a list of machines `{ip, gpus: [...]}`.
+  A job's GPU count is that of its last attempt; its run time is the sum of its attempts'
+  durations (time between attempts is the trace's queueing, which the simulation redoes).
+- SenseTime Helios (`cluster_log.csv`, SC'21, github.com/S-Lab-System-Group/HeliosData):
+  columns job_id, user, gpu_num, cpu_num, node_num, state, submit_time, start_time, end_time,
+  times as datetime strings. Run time is end - start.
+
+Jobs without GPUs, without a finished attempt or with a non-positive run time are skipped and
+counted. Times become seconds after the first kept submission, multiplied by `time_scale`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from simulator.errors import InputError, Problem
+
+HELIOS_COLUMNS = (
+    "job_id",
+    "user",
+    "gpu_num",
+    "cpu_num",
+    "node_num",
+    "state",
+    "submit_time",
+    "start_time",
+    "end_time",
+)
+
+
+@dataclass
+class TraceJobs:
+    """Jobs of a trace, sorted by submission, as parallel arrays."""
+
+    names: list[str]
+    users: list[str]
+    submit_s: np.ndarray
+    gpus: np.ndarray
+    duration_s: np.ndarray
+    skipped: int
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def _finish(
+    frame: pd.DataFrame, skipped: int, max_jobs: int | None, time_scale: float
+) -> TraceJobs:
+    frame = frame.sort_values("submit", kind="stable")
+    if max_jobs is not None:
+        frame = frame.iloc[:max_jobs]
+    if len(frame):
+        t0 = frame["submit"].iloc[0]
+        submit = (frame["submit"] - t0).dt.total_seconds().to_numpy(dtype=float) * time_scale
+    else:
+        submit = np.zeros(0)
+    return TraceJobs(
+        names=[str(x) for x in frame["name"]],
+        users=[str(x) for x in frame["user"]],
+        submit_s=submit,
+        gpus=frame["gpus"].to_numpy(dtype=np.int64),
+        duration_s=frame["duration"].to_numpy(dtype=float) * time_scale,
+        skipped=skipped,
+    )
+
+
+def read_helios(path: Path, max_jobs: int | None = None, time_scale: float = 1.0) -> TraceJobs:
+    """Read a Helios `cluster_log.csv`."""
+    try:
+        raw = pd.read_csv(path, dtype={"job_id": str, "user": str})
+    except (OSError, ValueError) as exc:
+        raise InputError([Problem(str(path), "(file)", f"cannot read CSV: {exc}")]) from None
+    missing = [c for c in HELIOS_COLUMNS if c not in raw.columns]
+    if missing:
+        raise InputError(
+            [Problem(str(path), "(header)", f"missing Helios columns: {', '.join(missing)}")]
+        )
+    submit = pd.to_datetime(raw["submit_time"], errors="coerce")
+    start = pd.to_datetime(raw["start_time"], errors="coerce")
+    end = pd.to_datetime(raw["end_time"], errors="coerce")
+    gpus = pd.to_numeric(raw["gpu_num"], errors="coerce").fillna(0).astype(np.int64)
+    duration = (end - start).dt.total_seconds()
+    keep = submit.notna() & duration.notna() & (duration > 0) & (gpus > 0)
+    frame = pd.DataFrame(
+        {
+            "name": raw["job_id"],
+            "user": raw["user"].fillna(""),
+            "submit": submit,
+            "gpus": gpus,
+            "duration": duration,
+        }
+    )[keep]
+    return _finish(frame, int((~keep).sum()), max_jobs, time_scale)
+
+
+def _time(value: object) -> pd.Timestamp | None:
+    if value in (None, "", "None"):
+        return None
+    stamp = pd.to_datetime(value, errors="coerce")
+    return None if pd.isna(stamp) else stamp
+
+
+def read_philly(path: Path, max_jobs: int | None = None, time_scale: float = 1.0) -> TraceJobs:
+    """Read a Philly `cluster_job_log` JSON file."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError([Problem(str(path), "(file)", f"cannot read JSON: {exc}")]) from None
+    if not isinstance(data, list):
+        raise InputError([Problem(str(path), "(document)", "expected a JSON list of jobs")])
+    rows = []
+    skipped = 0
+    for i, job in enumerate(data):
+        if not isinstance(job, dict) or "attempts" not in job or "submitted_time" not in job:
+            raise InputError(
+                [Problem(str(path), f"[{i}]", "expected a job with submitted_time and attempts")]
+            )
+        submit = _time(job.get("submitted_time"))
+        duration = 0.0
+        gpus = 0
+        for attempt in job.get("attempts") or []:
+            start, end = _time(attempt.get("start_time")), _time(attempt.get("end_time"))
+            if start is None or end is None:
+                continue
+            duration += (end - start).total_seconds()
+            used = sum(len(m.get("gpus") or []) for m in attempt.get("detail") or [])
+            if used:
+                gpus = used
+        if submit is None or duration <= 0 or gpus <= 0:
+            skipped += 1
+            continue
+        rows.append((str(job.get("jobid", i)), str(job.get("user", "")), submit, gpus, duration))
+    frame = pd.DataFrame(rows, columns=["name", "user", "submit", "gpus", "duration"])
+    if len(frame):
+        frame["submit"] = pd.to_datetime(frame["submit"])
+    return _finish(frame, skipped, max_jobs, time_scale)
+
+
+READERS = {"philly": read_philly, "helios": read_helios}
+
+
+def read_trace(
+    fmt: str, path: Path, max_jobs: int | None = None, time_scale: float = 1.0
+) -> TraceJobs:
+    """Read a trace of format `fmt` ('philly' or 'helios')."""
+    return READERS[fmt](path, max_jobs, time_scale)

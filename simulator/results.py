@@ -1,0 +1,278 @@
+"""Results: the one hand-off from a simulation to reports, cost models and notebooks.
+
+`simulate(scenario)` runs the engine and returns `Results`: three pandas frames and a summary.
+
+- `jobs`: one row per job: submit, start, end and wait times, GPU-hours, goodput (useful work
+  over time since first start: the effective training time ratio for training jobs),
+  failures, preemptions, checkpoints, lost work, energy (IT kWh, facility kWh, carbon kg).
+- `events`: one row per thing that happened (submit, start, end, failure, checkpoint,
+  restore, preempt, kill, requeue, node_down, node_up, replace, ...), in order.
+- `timeline`: the cluster's state after every change (allocated and busy GPUs, free GPUs,
+  queue length, fragmentation, IT and facility kW, throttle); each row holds until the next.
+- `summary`: a flat-ish dict of headline figures, also what `infrasim run --json` prints.
+
+`Results.save(dir)` writes `jobs.parquet`, `events.parquet`, `timeline.parquet` and
+`summary.json` atomically (into a temporary sibling directory, then renamed into place), so
+a failed run or write never leaves partial output; `Results.load(dir)` reads them back.
+
+Example (notebook)::
+
+    import simulator
+    scenario = simulator.load_scenario("scenarios/shared-cluster-backfill.yaml")
+    results = simulator.simulate(scenario, seed=1)
+    results.summary["mean_wait_s"], results.jobs.head()
+    results.save("out/backfill")
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import tempfile
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulator.catalog import Catalog
+from simulator.engine import RunRecord, Simulation, StepTimeFn
+from simulator.engine.recorder import EVENT_COLUMNS, TIMELINE_COLUMNS
+from simulator.errors import InputError, Problem
+from simulator.scenario import LoadedScenario, load_scenario
+
+FILES = ("jobs.parquet", "events.parquet", "timeline.parquet", "summary.json")
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready: numpy scalars to Python, NaN and infinities to None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class Results:
+    """Tables and summary of one simulation run."""
+
+    jobs: pd.DataFrame
+    events: pd.DataFrame
+    timeline: pd.DataFrame
+    summary: dict[str, Any]
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_record(cls, record: RunRecord) -> Results:
+        """Tabulate an engine RunRecord."""
+        meta = record.meta
+        jobs = pd.DataFrame(record.jobs)
+        pue = meta["pue"]
+        jobs["facility_energy_kwh"] = jobs["energy_kwh"] * pue
+        jobs["carbon_kg"] = jobs["facility_energy_kwh"] * meta["carbon_g_per_kwh"] / 1000.0
+        events = pd.DataFrame.from_records(record.events, columns=list(EVENT_COLUMNS))
+        events["job_id"] = events["job_id"].astype("int64")
+        events["node"] = events["node"].astype("int64")
+        events["value"] = events["value"].astype("float64")
+        raw = pd.DataFrame.from_records(record.timeline, columns=list(TIMELINE_COLUMNS))
+        timeline = raw.drop(columns=["it_power_w"])
+        timeline["it_kw"] = raw["it_power_w"] / 1000.0
+        timeline["facility_kw"] = timeline["it_kw"] * pue
+        summary = _summarize(jobs, events, timeline, meta)
+        return cls(jobs=jobs, events=events, timeline=timeline, summary=summary)
+
+    # ------------------------------------------------------------------ files
+    def save(self, out: str | Path) -> Path:
+        """Write the tables and summary under `out`, atomically; returns the directory.
+
+        An existing `out` is replaced only if it holds earlier results (a summary.json).
+
+        Raises:
+            InputError: `out` is a file, or a non-empty directory that holds no results.
+        """
+        out = Path(out)
+        if out.exists():
+            if not out.is_dir():
+                raise InputError([Problem(str(out), "--out", "exists and is not a directory")])
+            if any(out.iterdir()) and not (out / "summary.json").is_file():
+                raise InputError(
+                    [
+                        Problem(
+                            str(out),
+                            "--out",
+                            "directory is not empty and holds no infrasim results; "
+                            "choose a new or empty directory",
+                        )
+                    ]
+                )
+        parent = out.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        try:
+            self.jobs.to_parquet(tmp / "jobs.parquet", index=False)
+            self.events.to_parquet(tmp / "events.parquet", index=False)
+            self.timeline.to_parquet(tmp / "timeline.parquet", index=False)
+            (tmp / "summary.json").write_text(
+                json.dumps(_plain(self.summary), indent=2, allow_nan=False) + "\n"
+            )
+            if out.exists():
+                old = parent / f".{out.name}.old-{uuid.uuid4().hex}"
+                out.rename(old)
+                tmp.rename(out)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                tmp.rename(out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path) -> Results:
+        """Read results written by `save`.
+
+        Raises:
+            InputError: a file is missing.
+        """
+        directory = Path(directory)
+        missing = [f for f in FILES if not (directory / f).is_file()]
+        if missing:
+            raise InputError(
+                [
+                    Problem(
+                        str(directory),
+                        "",
+                        f"not a results directory (missing {', '.join(missing)})",
+                    )
+                ]
+            )
+        return cls(
+            jobs=pd.read_parquet(directory / "jobs.parquet"),
+            events=pd.read_parquet(directory / "events.parquet"),
+            timeline=pd.read_parquet(directory / "timeline.parquet"),
+            summary=json.loads((directory / "summary.json").read_text()),
+        )
+
+
+def _time_weighted(timeline: pd.DataFrame, column: str, horizon_s: float) -> float:
+    t = timeline["time_s"].to_numpy()
+    if len(t) == 0:
+        return float("nan")
+    dt = np.diff(np.append(t, horizon_s))
+    total = dt.sum()
+    return float((timeline[column].to_numpy() * dt).sum() / total) if total > 0 else float("nan")
+
+
+def integrate_kwh(timeline: pd.DataFrame, column: str, horizon_s: float) -> float:
+    """Energy in kWh of a kW column of the timeline (a step function) up to the horizon."""
+    t = timeline["time_s"].to_numpy()
+    dt = np.diff(np.append(t, horizon_s))
+    return float((timeline[column].to_numpy() * dt).sum() / 3600.0)
+
+
+def _summarize(
+    jobs: pd.DataFrame, events: pd.DataFrame, timeline: pd.DataFrame, meta: dict[str, Any]
+) -> dict[str, Any]:
+    horizon = meta["horizon_s"]
+    total_gpus = meta["total_gpus"]
+    started = jobs[jobs["start_s"].notna()]
+    waits = started["wait_s"].to_numpy()
+    counts = events["event"].value_counts()
+    training = jobs[jobs["kind"] == "training"]
+    it_kwh = meta["it_energy_kwh"]
+    facility_kwh = it_kwh * meta["pue"]
+    gpu_hours = float(jobs["gpu_hours"].sum())
+
+    def pct(q: float) -> float:
+        return float(np.percentile(waits, q)) if len(waits) else float("nan")
+
+    summary: dict[str, Any] = {
+        "scenario": meta["scenario"],
+        "seed": meta["seed"],
+        "horizon_days": horizon / 86400.0,
+        "total_gpus": total_gpus,
+        "nodes": meta["nodes"],
+        "scheduler": meta["scheduler"],
+        "placement": meta["placement"],
+        "jobs_submitted": int((jobs["status"] != "pending").sum()),
+        "jobs_completed": int((jobs["status"] == "completed").sum()),
+        "jobs_running": int((jobs["status"] == "running").sum()),
+        "jobs_queued": int((jobs["status"] == "queued").sum()),
+        "jobs_rejected": int((jobs["status"] == "rejected").sum()),
+        "mean_wait_s": float(waits.mean()) if len(waits) else float("nan"),
+        "p50_wait_s": pct(50),
+        "p95_wait_s": pct(95),
+        "max_wait_s": float(waits.max()) if len(waits) else float("nan"),
+        "gpu_hours_allocated": gpu_hours,
+        "gpu_utilization": gpu_hours / (total_gpus * horizon / 3600.0),
+        "busy_gpu_fraction": _time_weighted(timeline, "busy_gpus", horizon) / total_gpus,
+        "mean_queue_length": _time_weighted(timeline, "queue_length", horizon),
+        "max_queue_length": int(timeline["queue_length"].max()) if len(timeline) else 0,
+        "mean_fragmentation": _time_weighted(timeline, "fragmentation", horizon),
+        "failures": int(counts.get("failure", 0)),
+        "checkpoints": int(counts.get("checkpoint", 0)),
+        "preemptions": int(counts.get("preempt", 0)),
+        "node_repairs": int(counts.get("node_down", 0)),
+        "lost_work_hours": float(training["lost_work_s"].sum() / 3600.0),
+        "training_goodput": {
+            str(r.name): (None if pd.isna(r.goodput) else float(r.goodput))
+            for r in training.itertuples()
+        },
+        "it_energy_kwh": it_kwh,
+        "facility_energy_kwh": facility_kwh,
+        "carbon_kg": facility_kwh * meta["carbon_g_per_kwh"] / 1000.0,
+        "mean_it_kw": it_kwh / (horizon / 3600.0),
+        "peak_it_kw": meta["peak_it_kw"],
+        "peak_facility_kw": meta["peak_it_kw"] * meta["pue"],
+        "idle_it_kw": meta["idle_it_kw"],
+        "pue": meta["pue"],
+        "power_cap_kw": meta["power_cap_kw"],
+        "power_enforcement": meta["power_enforcement"],
+        "min_throttle": float(timeline["throttle"].min()) if len(timeline) else 1.0,
+        "electricity_usd_per_kwh": meta["electricity_usd_per_kwh"],
+        "carbon_g_per_kwh": meta["carbon_g_per_kwh"],
+        "facility": meta["facility"],
+        "storage_peak_used_tb": meta["storage_peak_used_tb"],
+        "failure_rate_per_gpu_hour": meta["failure_rate_per_gpu_hour"],
+        "trace_jobs_skipped": meta["trace_jobs_skipped"],
+        "inference_services_reserved": meta["services"],
+        "events_processed": meta["events_processed"],
+    }
+    return _plain(summary)
+
+
+def simulate(
+    scenario: LoadedScenario | str | Path,
+    *,
+    seed: int | None = None,
+    step_time: StepTimeFn | None = None,
+    progress: Callable[[float, float], Any] | None = None,
+    catalog: Catalog | None = None,
+    settings: list[str] | None = None,
+) -> Results:
+    """Run a scenario and tabulate the run.
+
+    Args:
+        scenario: a `LoadedScenario`, or the path of a scenario file.
+        seed: overrides the scenario's seed (same scenario and seed: identical results).
+        step_time: training step-time function (default: the performance model).
+        progress: called as `progress(simulated_s, horizon_s)` while the run advances.
+        catalog: profiles to resolve a scenario path against (default: built-in + env).
+        settings: `key.path=value` overrides applied when loading a scenario path.
+
+    Raises:
+        InputError: the scenario cannot be run, each problem naming its file and field.
+    """
+    if not isinstance(scenario, LoadedScenario):
+        scenario = load_scenario(scenario, catalog, settings)
+    record = Simulation(scenario, seed=seed, step_time=step_time).run(progress)
+    return Results.from_record(record)

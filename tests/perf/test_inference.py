@@ -1,0 +1,129 @@
+"""Static-batch serving model: memory-bound decode, compute-bound prefill, TP, checks."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from simulator.errors import InputError
+from simulator.perf.inference import InferenceJob, estimate_inference
+from simulator.perf.memory import inference_weight_bytes_per_gpu
+from simulator.perf.transformer_flops import forward_flops_per_token
+from tests.perf.llm_fixtures import LLAMA2_7B, LLAMA3_70B, MIXTRAL_8X7B, hardware
+
+
+def _bandwidth(gpu) -> float:  # noqa: ANN001
+    return gpu.memory_bandwidth_gb_per_s * 1e9 * gpu.efficiency.memory_bandwidth_fraction
+
+
+@pytest.mark.parametrize("gpu_id", ["a100-sxm-80gb", "h100-sxm-80gb"])
+def test_batch_1_decode_is_weight_bytes_over_bandwidth(catalog, gpu_id: str) -> None:
+    hw = hardware(catalog, gpu_id, 1)
+    job = InferenceJob(model=LLAMA2_7B, batch=1, input_len=128, output_len=128)
+    est = estimate_inference(job, hw)
+    floor = inference_weight_bytes_per_gpu(LLAMA2_7B, tp=1, pp=1, precision="fp16") / _bandwidth(
+        hw.gpu
+    )
+    # weights stream once per token; kernel launches and the KV cache add a little
+    assert floor < est.tpot_s < 1.35 * floor
+
+
+def test_decode_turns_compute_bound_at_large_batch(catalog) -> None:
+    hw = hardware(catalog, "h100-sxm-80gb", 1)
+    job = InferenceJob(model=LLAMA2_7B, batch=1, input_len=128, output_len=128)
+    one = estimate_inference(job, hw)
+    big = estimate_inference(dataclasses.replace(job, batch=256), hw)
+    assert big.tpot_s < 8 * one.tpot_s  # 256x the tokens for far less than 256x the time
+    assert big.output_tokens_per_s > 30 * one.output_tokens_per_s
+    # at large batch the step is bounded below by its FLOPs
+    flops = 256 * forward_flops_per_token(LLAMA2_7B, 192)
+    assert big.tpot_s > flops / (hw.gpu.peak_tflops.fp16 * 1e12)
+
+
+def test_decode_grows_with_context(catalog) -> None:
+    hw = hardware(catalog, "a100-sxm-80gb", 1)
+    short = InferenceJob(model=LLAMA2_7B, batch=32, input_len=128, output_len=128)
+    long = dataclasses.replace(short, input_len=4096)
+    assert estimate_inference(long, hw).tpot_s > 1.5 * estimate_inference(short, hw).tpot_s
+
+
+def test_ttft_is_the_prefill_and_compute_bound(catalog) -> None:
+    hw = hardware(catalog, "h100-sxm-80gb", 1)
+    job = InferenceJob(model=LLAMA2_7B, batch=8, input_len=2048, output_len=1)
+    est = estimate_inference(job, hw)
+    flops = 8 * 2048 * forward_flops_per_token(LLAMA2_7B, 2048)
+    peak = hw.gpu.peak_tflops.fp16 * 1e12
+    assert flops / peak < est.ttft_s < 2.0 * flops / peak
+    assert est.e2e_latency_s == pytest.approx(est.ttft_s)
+    assert est.tpot_s == 0
+
+
+def test_latency_and_throughput_identities(catalog) -> None:
+    hw = hardware(catalog, "h100-sxm-80gb", 8)
+    job = InferenceJob(model=LLAMA3_70B, batch=64, input_len=1024, output_len=256, tp=4, num_gpus=8)
+    est = estimate_inference(job, hw)
+    assert est.replicas == 2
+    assert est.e2e_latency_s == pytest.approx(est.ttft_s + 255 * est.tpot_s)
+    assert est.output_tokens_per_s == pytest.approx(2 * 64 * 256 / est.e2e_latency_s)
+    assert est.output_tokens_per_s_per_gpu == pytest.approx(est.output_tokens_per_s / 8)
+    assert est.decode_breakdown["tp_comm"] > 0
+
+
+def test_tensor_parallel_cuts_latency(catalog) -> None:
+    hw = hardware(catalog, "h100-sxm-80gb", 8)
+    job = InferenceJob(model=LLAMA3_70B, batch=1, input_len=512, output_len=64, tp=2)
+    tp2 = estimate_inference(job, hw)
+    tp8 = estimate_inference(dataclasses.replace(job, tp=8), hw)
+    assert tp8.tpot_s < tp2.tpot_s
+    assert tp8.ttft_s < tp2.ttft_s
+
+
+def test_quantized_weights_decode_faster(catalog) -> None:
+    hw = hardware(catalog, "h100-sxm-80gb", 1)
+    job = InferenceJob(model=LLAMA2_7B, batch=1, input_len=128, output_len=128)
+    fp16 = estimate_inference(job, hw).tpot_s
+    fp8 = estimate_inference(dataclasses.replace(job, precision="fp8"), hw).tpot_s
+    int4 = estimate_inference(dataclasses.replace(job, precision="int4"), hw).tpot_s
+    assert int4 < fp8 < fp16
+
+
+def test_memory_fit_and_max_batch(catalog) -> None:
+    hw = hardware(catalog, "h100-sxm-80gb", 1)
+    too_big = estimate_inference(
+        InferenceJob(model=LLAMA3_70B, batch=1, input_len=128, output_len=128), hw
+    )
+    assert not too_big.fits_in_memory
+    assert too_big.max_batch == 0
+    job = InferenceJob(model=LLAMA2_7B, batch=8, input_len=2048, output_len=2048)
+    ok = estimate_inference(job, hw)
+    assert ok.fits_in_memory and ok.max_batch >= 8
+    over = estimate_inference(dataclasses.replace(job, batch=ok.max_batch + 1), hw)
+    assert not over.fits_in_memory
+
+
+def test_moe_decode_reads_only_the_experts_it_uses(catalog) -> None:
+    hw = hardware(catalog, "h100-sxm-80gb", 2)
+    job = InferenceJob(model=MIXTRAL_8X7B, batch=1, input_len=128, output_len=64, tp=2)
+    one = estimate_inference(job, hw).decode_breakdown["linear"]
+    many = estimate_inference(dataclasses.replace(job, batch=64), hw).decode_breakdown["linear"]
+    assert many > 1.5 * one  # batch 1 touches 2 of 8 experts per layer, batch 64 all of them
+
+
+@pytest.mark.parametrize(
+    ("change", "flag"),
+    [
+        ({"tp": 3}, "--tp"),
+        ({"precision": "fp8"}, "--precision"),
+        ({"num_gpus": 3, "tp": 2}, "--num-gpus"),
+        ({"batch": 0}, "--batch"),
+        ({"output_len": 0}, "--output-len"),
+    ],
+)
+def test_impossible_configurations_name_the_flag(catalog, change: dict, flag: str) -> None:
+    job = InferenceJob(model=LLAMA2_7B, batch=1, input_len=128, output_len=128)
+    job = dataclasses.replace(job, **change)
+    hw = hardware(catalog, "a100-sxm-80gb", job.num_gpus or job.tp)
+    with pytest.raises(InputError) as info:
+        estimate_inference(job, hw)
+    assert flag in {p.field for p in info.value.problems}
