@@ -32,7 +32,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,9 @@ class Results:
     events: pd.DataFrame
     timeline: pd.DataFrame
     summary: dict[str, Any]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Further tables by name (e.g. serving `requests`, cost `cost_monthly`), each saved as
+    `<name>.parquet` beside the core three; layers above the engine add theirs here."""
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -121,6 +124,8 @@ class Results:
             self.jobs.to_parquet(tmp / "jobs.parquet", index=False)
             self.events.to_parquet(tmp / "events.parquet", index=False)
             self.timeline.to_parquet(tmp / "timeline.parquet", index=False)
+            for name, table in sorted(self.tables.items()):
+                table.to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "summary.json").write_text(
                 json.dumps(_plain(self.summary), indent=2, allow_nan=False) + "\n"
             )
@@ -160,6 +165,11 @@ class Results:
             events=pd.read_parquet(directory / "events.parquet"),
             timeline=pd.read_parquet(directory / "timeline.parquet"),
             summary=json.loads((directory / "summary.json").read_text()),
+            tables={
+                path.stem: pd.read_parquet(path)
+                for path in sorted(directory.glob("*.parquet"))
+                if path.name not in FILES
+            },
         )
 
 

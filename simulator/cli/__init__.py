@@ -7,8 +7,12 @@ from typing import Annotated
 import typer
 
 from simulator import __version__
+from simulator.cli import estimate_llm  # noqa: F401  (registers estimate training/inference)
+from simulator.cli.estimate import estimate_app
 from simulator.cli.profiles import profiles_app
+from simulator.cli.run import run_command
 from simulator.cli.scenario import scenario_app
+from simulator.cli.validate import validate_command
 
 app = typer.Typer(
     name="infrasim",
@@ -19,6 +23,9 @@ app = typer.Typer(
 )
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(estimate_app, name="estimate")
+app.command("run")(run_command)
+app.command("validate")(validate_command)
 
 
 def _version(value: bool) -> None:
