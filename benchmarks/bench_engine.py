@@ -139,8 +139,9 @@ def bench_training(directory: Path, cat: Catalog) -> dict:
     }
 
 
-def helios_trace(path: Path, jobs: int, gpus: int, load: float, seed: int = 7) -> None:
-    """A synthetic trace in Helios cluster_log.csv format with a Helios-like job mix."""
+def helios_trace(path: Path, jobs: int, gpus: int, load: float, seed: int = 7) -> float:
+    """A synthetic trace in Helios cluster_log.csv format with a Helios-like job mix; returns
+    the span of its submissions in seconds."""
     rng = np.random.default_rng(seed)
     sizes = np.array([1, 2, 4, 8, 16, 32, 64])
     weights = np.array([0.62, 0.10, 0.09, 0.12, 0.04, 0.02, 0.01])
@@ -160,16 +161,19 @@ def helios_trace(path: Path, jobs: int, gpus: int, load: float, seed: int = 7) -
             f"COMPLETED,{s.strftime(fmt)},{s.strftime(fmt)},{e.strftime(fmt)}"
         )
     path.write_text("\n".join(lines) + "\n")
+    return float(span)
 
 
 def bench_trace(directory: Path, cat: Catalog, jobs: int, load: float) -> dict:
     hw = hardware(cat)
-    helios_trace(directory / "cluster_log.csv", jobs, 4096, load)
+    span_s = helios_trace(directory / "cluster_log.csv", jobs, 4096, load)
     data = {
         "schema_version": 1,
         "name": "4k-GPU trace replay",
         "seed": 1,
-        "horizon_days": 3650,
+        # the submissions' span plus room for the queue to drain, so utilization is over
+        # the busy period rather than a mostly empty decade
+        "horizon_days": round(span_s * 1.2 / 86400 + 2),
         "cluster": {
             "pools": [{"name": "main", "node": hw["node"], "count": 512}],
             "fabric": {"nodes_per_pod": 32},

@@ -20,6 +20,8 @@ from simulator.catalog import Catalog
 from simulator.errors import InputError
 
 EXIT_BAD_INPUT = 2
+EXIT_IO_ERROR = 1
+EXIT_INTERRUPTED = 130
 
 ProfilesOption = Annotated[
     list[Path] | None,
@@ -41,7 +43,11 @@ def report_problems(error: InputError) -> None:
 
 
 def guarded(command: F) -> F:
-    """Run a command; turn InputError into readable lines and exit code 2."""
+    """Run a command; turn InputError into readable lines and exit code 2.
+
+    A failed write (disk full, permissions) or Ctrl-C also ends in one line: outputs are
+    written to a temporary name and renamed, so whatever was there before is still there.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -50,6 +56,16 @@ def guarded(command: F) -> F:
         except InputError as exc:
             report_problems(exc)
             raise typer.Exit(EXIT_BAD_INPUT) from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            typer.echo(
+                f"error: {where}{exc.strerror or exc}; earlier outputs were left as they were",
+                err=True,
+            )
+            raise typer.Exit(EXIT_IO_ERROR) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted; earlier outputs were left as they were", err=True)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper  # type: ignore[return-value]
 
