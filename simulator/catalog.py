@@ -70,7 +70,11 @@ def parse_profile(data: Any, path: Path) -> Profile:
         raise InputError(problems_from_validation(exc, path)) from None
     if profile.id != path.stem:
         raise InputError(
-            [Problem(str(path), "id", f"must equal the file name {path.stem!r} (got {profile.id!r})")]
+            [
+                Problem(
+                    str(path), "id", f"must equal the file name {path.stem!r} (got {profile.id!r})"
+                )
+            ]
         )
     return profile
 
@@ -181,7 +185,9 @@ class Catalog:
                 continue
             where = str(self.paths[("pricing", sheet.id)])
             for i, instance in enumerate(sheet.cloud.instances):
-                problems += self._missing("node", instance.node, where, f"cloud.instances[{i}].node")
+                problems += self._missing(
+                    "node", instance.node, where, f"cloud.instances[{i}].node"
+                )
         return problems
 
     def _missing(self, kind: str, ref: str, file: str, field_name: str) -> list[Problem]:
@@ -233,8 +239,30 @@ class Catalog:
         except KeyError:
             known = ", ".join(sorted(self.models)) or "none"
             raise InputError(
-                [Problem("(catalog)", "model", f"unknown model preset {model_id!r} (known: {known})")]
+                [
+                    Problem(
+                        "(catalog)", "model", f"unknown model preset {model_id!r} (known: {known})"
+                    )
+                ]
             ) from None
+
+    def with_calibration(self, path: str | Path | None) -> Catalog:
+        """A copy with the calibration file at `path` laid over it (None: this catalog).
+
+        The file's overlay replaces the efficiency table (and measured power curve) of the GPU
+        it names, or adds the device entry it carries (a CPU); see
+        simulator/calibration_overlay.py. Raises InputError naming file and field.
+        """
+        if path is None:
+            return self
+        from simulator.calibration_overlay import load_calibration, overlay_gpus
+
+        gpus: dict[str, GpuProfile] = self.profiles["gpu"]  # type: ignore[assignment]
+        gpu_id, profile = overlay_gpus(load_calibration(path), gpus, path)
+        profiles = {kind: dict(by_id) for kind, by_id in self.profiles.items()}
+        profiles["gpu"][gpu_id] = profile
+        paths = {**self.paths, ("gpu", gpu_id): Path(path)}
+        return Catalog(profiles=profiles, models=dict(self.models), paths=paths)
 
     def scale_out_nic(self, node: NodeProfile) -> tuple[InterconnectProfile, int]:
         """The node's compute NIC type and how many it has (for inter-node collectives)."""

@@ -125,9 +125,17 @@ def apply_settings(data: Any, settings: list[str], origin: str) -> Any:
 
 
 def load_scenario(
-    path: str | Path, catalog: Catalog | None = None, settings: list[str] | None = None
+    path: str | Path,
+    catalog: Catalog | None = None,
+    settings: list[str] | None = None,
+    calibration: str | Path | None = None,
 ) -> LoadedScenario:
-    """Read, validate and resolve a scenario file; raise InputError listing every problem."""
+    """Read, validate and resolve a scenario file; raise InputError listing every problem.
+
+    The scenario's `calibration:` file (relative to the scenario) is laid over the catalog
+    before profiles resolve; `calibration` (relative to the working directory, e.g. from
+    `infrasim run --calibration`) replaces that field.
+    """
     path = Path(path)
     catalog = catalog or Catalog.load()
     data = apply_settings(read_yaml(path), settings or [], str(path))
@@ -140,10 +148,34 @@ def load_scenario(
     except ValidationError as exc:
         raise InputError(problems_from_validation(exc, path)) from None
     loaded = LoadedScenario(scenario=scenario, path=path, catalog=catalog)
-    problems = _resolve(loaded)
+    problems = _apply_calibration(loaded, calibration)
+    problems += _resolve(loaded)
     if problems:
         raise InputError(problems)
     return loaded
+
+
+def _apply_calibration(loaded: LoadedScenario, override: str | Path | None) -> list[Problem]:
+    """Swap in the catalog with the calibration overlay applied; problems if it fails."""
+    field_value = loaded.scenario.calibration
+    if override is None and field_value is None:
+        return []
+    if override is not None:
+        cal_path = Path(override)
+    else:
+        assert field_value is not None
+        cal_path = loaded.resolve_path(field_value)
+        if not cal_path.is_file():
+            return [
+                Problem(
+                    str(loaded.path), "calibration", f"calibration file not found: {field_value}"
+                )
+            ]
+    try:
+        loaded.catalog = loaded.catalog.with_calibration(cal_path)
+    except InputError as exc:
+        return list(exc.problems)
+    return []
 
 
 def _collect(problems: list[Problem], fn: Any, *args: Any) -> Any:
@@ -232,7 +264,8 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
                 Problem(
                     file,
                     f"workloads.training_jobs[{i}].checkpoint.storage",
-                    f"{tier!r} is not a storage tier of the cluster (have: {sorted(storage_ids) or 'none'})",
+                    f"{tier!r} is not a storage tier of the cluster "
+                    f"(have: {sorted(storage_ids) or 'none'})",
                 )
             )
     for i, trace in enumerate(s.workloads.job_traces):
@@ -258,9 +291,14 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
         problems += _price_option_problems(
             catalog, option, file, f"pricing.options[{i}]"
         )
-    if s.calibration is not None and not loaded.resolve_path(s.calibration).is_file():
+        if option.burst is not None:
+            problems += _price_option_problems(
+                catalog, option.burst, file, f"pricing.options[{i}].burst"
+            )
+    trace = s.pricing.carbon_trace_path
+    if trace is not None and not loaded.resolve_path(trace).is_file():
         problems.append(
-            Problem(file, "calibration", f"calibration file not found: {s.calibration}")
+            Problem(file, "pricing.carbon_trace_path", f"carbon trace not found: {trace}")
         )
     return problems
 
@@ -293,7 +331,8 @@ def _price_option_problems(
                 Problem(
                     file,
                     f"{where}.purchase",
-                    f"an onprem sheet is bought outright: expected 'owned' (got {option.purchase!r})",
+                    "an onprem sheet is bought outright: "
+                    f"expected 'owned' (got {option.purchase!r})",
                 )
             ]
         return []
@@ -302,7 +341,8 @@ def _price_option_problems(
             Problem(
                 file,
                 f"{where}.purchase",
-                "a cloud sheet is rented: expected on_demand, reserved_1yr, reserved_3yr, spot or capacity_block",
+                "a cloud sheet is rented: expected on_demand, reserved_1yr, reserved_3yr, "
+                "spot or capacity_block",
             )
         ]
     instances = sheet.cloud.instances  # type: ignore[attr-defined]

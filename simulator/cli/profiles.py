@@ -148,7 +148,8 @@ def show_profile(
                 Problem(
                     "(catalog)",
                     "id",
-                    f"{profile_id!r} names several kinds ({', '.join(k for k, _ in found)}); add --kind",
+                    f"{profile_id!r} names several kinds "
+                    f"({', '.join(k for k, _ in found)}); add --kind",
                 )
             ]
         )

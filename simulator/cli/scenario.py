@@ -49,6 +49,7 @@ def validate_scenario(
         return
     for s in summaries:
         typer.echo(
-            f"ok: {s['file']}: {s['name']!r}, {s['gpus']} GPUs, {s['training_jobs']} training jobs, "
-            f"{s['inference_services']} services, {s['job_traces']} traces, over {s['horizon_days']:g} days"
+            f"ok: {s['file']}: {s['name']!r}, {s['gpus']} GPUs, "
+            f"{s['training_jobs']} training jobs, {s['inference_services']} services, "
+            f"{s['job_traces']} traces, over {s['horizon_days']:g} days"
         )

@@ -26,7 +26,8 @@ def test_help_lists_the_nouns(runner) -> None:
 def test_profiles_list_shows_every_kind(runner) -> None:
     result = runner.invoke(app, ["profiles", "list"])
     assert result.exit_code == 0
-    for heading in ("gpu (", "node (", "interconnect (", "storage (", "facility (", "pricing (", "model ("):
+    kinds = ("gpu", "node", "interconnect", "storage", "facility", "pricing", "model")
+    for heading in (f"{kind} (" for kind in kinds):
         assert heading in result.stdout
     assert "h100-sxm-80gb" in result.stdout
 
@@ -67,7 +68,9 @@ def test_profiles_validate_passes_on_shipped_files(runner) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_profiles_validate_reports_each_error_on_its_own_line(runner, tmp_path: Path, h100_data) -> None:
+def test_profiles_validate_reports_each_error_on_its_own_line(
+    runner, tmp_path: Path, h100_data
+) -> None:
     h100_data["id"] = "broken"
     h100_data["tdp_w"] = -700
     h100_data["memory_gb"] = 80
