@@ -28,6 +28,12 @@ from collections.abc import Callable
 from typing import Literal, NamedTuple, get_args
 
 from simulator.errors import InputError, Problem
+from simulator.perf.nccl_protocols import (
+    bandwidth_fraction,
+    base_extra_us,
+    step_latency_us,
+    supports,
+)
 from simulator.perf.topology import CollectiveGroup
 
 CollectiveOp = Literal[
@@ -46,12 +52,15 @@ class CollectiveEstimate(NamedTuple):
         algbw_gb_per_s: size / time, GB/s (nccl-tests algbw).
         busbw_gb_per_s: algbw x bus factor, GB/s (nccl-tests busbw), comparable to link speed.
         algorithm: the algorithm the estimate used ('none' for a one-GPU group).
+        protocol: the NCCL protocol it ran with ('ll', 'll128', 'simple'; '' for a hand-built
+            group's generic protocol or a one-GPU group).
     """
 
     time_s: float
     algbw_gb_per_s: float
     busbw_gb_per_s: float
     algorithm: str
+    protocol: str = ""
 
 
 def bus_factor(op: str, num_gpus: int) -> float:
@@ -65,7 +74,8 @@ def bus_factor(op: str, num_gpus: int) -> float:
 
 
 class _Links(NamedTuple):
-    """The group reduced to what the formulas read: sizes, bytes/s and seconds."""
+    """The group reduced to what the formulas read, for one protocol and algorithm family:
+    sizes, bytes/s (after the protocol's payload fraction) and per-step seconds."""
 
     n: int
     g: int  # members per scale-up domain
@@ -79,19 +89,32 @@ class _Links(NamedTuple):
     fill_bytes: float  # bytes in flight that fill the pipeline
 
     @staticmethod
-    @functools.lru_cache(maxsize=1024)
-    def of(group: CollectiveGroup) -> _Links:
-        """Cached: performance code calls with the same few groups many times."""
+    @functools.lru_cache(maxsize=4096)
+    def of(group: CollectiveGroup, protocol: str = "", family: str = "ring") -> _Links:
+        """Cached: performance code calls with the same few groups many times.
+
+        `protocol` '' is the generic protocol of a hand-built group: latencies as given, full
+        bandwidth. Otherwise NCCL's per-step cost for the protocol, family and link kind,
+        shifted by how much slower (or faster) each link is than NCCL's reference link.
+        """
+        up_lat = group.scale_up_latency_us
+        out_lat = group.scale_out_latency_us or 0.0
+        fraction = 1.0
+        if protocol:
+            up_lat = step_latency_us(protocol, family, group.scale_up_link_class, up_lat)
+            if group.scale_out_latency_us is not None:
+                out_lat = step_latency_us(protocol, family, "net", out_lat)
+            fraction = bandwidth_fraction(protocol, family, group.num_domains)
         out = (group.scale_out_gb_per_s or 0.0) * 1e9 / group.oversubscription
         return _Links(
             n=group.num_gpus,
             g=group.domain_size,
             d=group.num_domains,
-            up=group.scale_up_gb_per_s * 1e9,
-            up_lat=group.scale_up_latency_us * 1e-6,
-            out=out,
-            out_lat=(group.scale_out_latency_us or 0.0) * 1e-6,
-            nvls=(group.nvls_gb_per_s or 0.0) * 1e9,
+            up=group.scale_up_gb_per_s * 1e9 * fraction,
+            up_lat=up_lat * 1e-6,
+            out=out * fraction,
+            out_lat=out_lat * 1e-6,
+            nvls=(group.nvls_gb_per_s or 0.0) * 1e9 * fraction,
             sharp=group.scale_out_in_network_reduction,
             fill_bytes=group.pipeline_fill_mib * 2**20,
         )
@@ -146,10 +169,11 @@ def _hierarchical_all_reduce(x: _Links, s: float) -> Cost | None:
 
 
 def _nvls_all_reduce(x: _Links, s: float) -> Cost | None:
-    """The NVSwitch reduces: each GPU sends its buffer once and reads the sum once."""
+    """The NVSwitch reduces: each GPU sends its buffer once and reads the sum once, one round
+    trip through the switch whatever the domain size (NCCL charges one NVLS step)."""
     if x.nvls <= 0:
         return None
-    latency, transfer = 2 * (x.g - 1) * x.up_lat, s / x.nvls
+    latency, transfer = x.up_lat, s / x.nvls
     if x.d > 1:
         inter_latency, inter = _inter_all_reduce(x, s)
         latency, transfer = latency + inter_latency, max(transfer, inter)
@@ -196,25 +220,52 @@ def _send_recv(x: _Links, s: float) -> Cost:
 
 
 Model = Callable[[_Links, float], "Cost | None"]
-_MODELS: dict[str, dict[str, Model]] = {
+_MODELS: dict[str, dict[str, tuple[str, Model]]] = {
     "all_reduce": {
-        "ring": _ring_all_reduce,
-        "tree": _tree_all_reduce,
-        "hierarchical": _hierarchical_all_reduce,
-        "nvls": _nvls_all_reduce,
+        "ring": ("ring", _ring_all_reduce),
+        "tree": ("tree", _tree_all_reduce),
+        "hierarchical": ("ring", _hierarchical_all_reduce),
+        "nvls": ("nvls", _nvls_all_reduce),
     },
-    "all_gather": {"ring": _ring_gather, "hierarchical": _hierarchical_gather},
-    "reduce_scatter": {"ring": _ring_gather, "hierarchical": _hierarchical_gather},
-    "all_to_all": {"direct": _direct_all_to_all},
-    "broadcast": {"ring": _ring_broadcast},
-    "send_recv": {"direct": _send_recv},
+    "all_gather": {"ring": ("ring", _ring_gather), "hierarchical": ("ring", _hierarchical_gather)},
+    "reduce_scatter": {
+        "ring": ("ring", _ring_gather),
+        "hierarchical": ("ring", _hierarchical_gather),
+    },
+    "all_to_all": {"direct": ("ring", _direct_all_to_all)},
+    "broadcast": {"ring": ("ring", _ring_broadcast)},
+    "send_recv": {"direct": ("ring", _send_recv)},
 }
-"""op -> algorithm -> cost function; a function returns None where it does not apply."""
+"""op -> algorithm -> (NCCL algorithm family whose step costs apply, cost function); a cost
+function returns None where it does not apply."""
 
 
 def algorithms_for(op: str) -> tuple[str, ...]:
     """Algorithms modelled for `op` (besides 'auto')."""
     return tuple(_MODELS[op])
+
+
+def _auto_skips(op: str, name: str, group: CollectiveGroup) -> bool:
+    """Whether 'auto' leaves `name` out, as NCCL does: its all-reduce is ring, tree, NVLS or,
+    over a reducing fabric, CollNet (SHARP, our hierarchical); a hierarchical all-reduce over a
+    plain fabric is a framework-level algorithm that must be asked for by name."""
+    return (
+        op == "all_reduce"
+        and name == "hierarchical"
+        and bool(group.protocols)
+        and not group.scale_out_in_network_reduction
+    )
+
+
+def _protocols(group: CollectiveGroup) -> tuple[str, ...]:
+    """Protocols the collective may run with: those of the scale-up link, and of the fabric too
+    once the group leaves its domain ('' alone: the generic protocol of a hand-built group)."""
+    if not group.protocols:
+        return ("",)
+    if group.num_domains == 1:
+        return group.protocols
+    both = tuple(p for p in group.protocols if p in group.scale_out_protocols)
+    return both or ("simple",)
 
 
 def _bad(field: str, message: str) -> InputError:
@@ -258,20 +309,28 @@ def collective_time_s(
         )
     if group.num_gpus == 1 or size_bytes == 0:
         return CollectiveEstimate(0.0, 0.0, 0.0, "none")
-    links = _Links.of(group)
-    launch_s = group.launch_latency_us * 1e-6
-    best_name, best_s = "", math.inf
-    for name, model in models.items():
-        if algorithm != "auto" and name != algorithm:
-            continue
-        cost = model(links, size_bytes)
-        if cost is None:
-            continue
-        latency, transfer = cost
-        fill = transfer * links.fill_bytes / size_bytes
-        time_s = launch_s + latency + transfer + min(2 * math.sqrt(latency * transfer), fill)
-        if time_s < best_s:
-            best_name, best_s = name, time_s
+    best_name, best_protocol, best_s = "", "", math.inf
+    for protocol in _protocols(group):
+        for name, (family, model) in models.items():
+            if algorithm != "auto" and name != algorithm:
+                continue
+            if protocol and not supports(protocol, family):
+                continue
+            if algorithm == "auto" and _auto_skips(op, name, group):
+                continue
+            links = _Links.of(group, protocol, family)
+            cost = model(links, size_bytes)
+            if cost is None:
+                continue
+            latency, transfer = cost
+            fixed_us = group.launch_latency_us
+            if protocol:
+                fixed_us = max(0.0, fixed_us + base_extra_us(protocol, family))
+            fill = transfer * links.fill_bytes / size_bytes
+            pipeline = min(2 * math.sqrt(latency * transfer), fill)
+            time_s = fixed_us * 1e-6 + latency + transfer + pipeline
+            if time_s < best_s:
+                best_name, best_protocol, best_s = name, protocol, time_s
     if not best_name:
         why = {
             "nvls": "the scale-up interconnect does not reduce in the network",
@@ -284,4 +343,5 @@ def collective_time_s(
         algbw_gb_per_s=algbw,
         busbw_gb_per_s=algbw * bus_factor(op, group.num_gpus),
         algorithm=best_name,
+        protocol=best_protocol,
     )

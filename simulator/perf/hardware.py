@@ -1,9 +1,9 @@
 """The hardware a job runs on, resolved from catalog ids into what the performance models read.
 
 A job names a node (`--node`) or a GPU (`--gpu`, optionally `--gpus-per-node` and `--fabric`).
-Naming only a GPU uses the first node profile built around it (by id) for the NVLink domain and
-compute NICs, the baseboard that GPU ships on; naming a fabric keeps the GPU-only description
-with one NIC of that fabric per GPU.
+Naming only a GPU uses the vendor's reference node built around it (DGX, then HGX, else the
+first by id; `topology.default_node`) for the NVLink domain and compute NICs; naming a fabric
+keeps the GPU-only description with one NIC of that fabric per GPU.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from simulator.catalog import Catalog
 from simulator.errors import InputError
 from simulator.perf.parallelism import option_problem
-from simulator.perf.topology import CollectiveGroup, group_from_catalog
+from simulator.perf.topology import CollectiveGroup, default_node, group_from_catalog
 from simulator.schema.gpu import GpuProfile
 
 
@@ -36,10 +36,8 @@ class JobHardware:
 
 
 def _node_for_gpu(catalog: Catalog, gpu_id: str) -> str | None:
-    for node_id in sorted(catalog.profiles["node"]):
-        if catalog.node(node_id).gpu == gpu_id:
-            return node_id
-    return None
+    node = default_node(catalog, gpu_id)
+    return node.id if node is not None else None
 
 
 def job_hardware(

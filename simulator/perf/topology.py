@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from simulator.catalog import Catalog
 from simulator.errors import InputError, Problem
+from simulator.perf.nccl_protocols import PROTOCOLS
 from simulator.schema.gpu import GpuProfile
 from simulator.schema.interconnect import InterconnectProfile
 from simulator.schema.node import NodeProfile
@@ -48,6 +49,13 @@ class CollectiveGroup:
             spread thin over 8-GPU nodes from a domain that spans several small nodes.
         pipeline_fill_mib: bytes the library keeps in flight (channels x buffer size); beyond
             it, filling the pipeline costs a fixed time instead of growing with the message.
+        protocols: NCCL protocols ('ll', 'll128', 'simple') the scale-up link carries; empty
+            (the default for hand-built groups) models one generic protocol whose step latencies
+            are exactly the latencies above and which gets the full bandwidth.
+        scale_out_protocols: protocols the scale-out fabric carries (EFA on p4d: Simple only);
+            a group that leaves its domain uses those both links carry.
+        scale_up_link_class: 'nvlink' or 'pci': which of NCCL's per-step figures apply inside
+            the domain (simulator/perf/nccl_protocols.py).
         description: where the numbers came from, for people reading an estimate.
     """
 
@@ -64,6 +72,9 @@ class CollectiveGroup:
     scale_out_in_network_reduction: bool = False
     node_gpus: int | None = None
     pipeline_fill_mib: float = 32.0
+    protocols: tuple[str, ...] = ()
+    scale_out_protocols: tuple[str, ...] = ()
+    scale_up_link_class: str = "nvlink"
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -89,6 +100,13 @@ class CollectiveGroup:
             problems.append(Problem(_WHERE, "pipeline_fill_mib", "expected a number > 0"))
         if not self.launch_latency_us >= 0:
             problems.append(Problem(_WHERE, "launch_latency_us", "expected a number >= 0"))
+        unknown = set(self.protocols) | set(self.scale_out_protocols)
+        if unknown - set(PROTOCOLS):
+            problems.append(
+                Problem(_WHERE, "protocols", f"expected some of {', '.join(PROTOCOLS)}")
+            )
+        if self.scale_up_link_class not in ("nvlink", "pci"):
+            problems.append(Problem(_WHERE, "scale_up_link_class", "expected 'nvlink' or 'pci'"))
         if problems:
             raise InputError(problems)
         if self.num_domains > 1 and (
@@ -147,6 +165,14 @@ def _scale_up_rate(gpu: GpuProfile, scale_up: InterconnectProfile | None) -> flo
     return per_direction * fraction
 
 
+def _link_class(gpu: GpuProfile, scale_up: InterconnectProfile | None) -> str:
+    """Which of NCCL's per-step tables applies inside the domain: a PCIe-only part (or a PCIe
+    scale-up profile) steps over PCIe, anything with a GPU-to-GPU fabric like NVLink."""
+    if scale_up is not None:
+        return "pci" if scale_up.technology == "pcie" else "nvlink"
+    return "nvlink" if gpu.scale_up_bandwidth_per_direction_gb_per_s() else "pci"
+
+
 def group_from_profiles(
     gpu: GpuProfile,
     *,
@@ -189,6 +215,12 @@ def group_from_profiles(
     out_rate = out_latency = None
     sharp = False
     oversub = 1.0
+    protocols: tuple[str, ...] = PROTOCOLS
+    if scale_up is not None:
+        protocols = tuple(p for p in PROTOCOLS if p in scale_up.collective_protocols)
+    out_protocols: tuple[str, ...] = PROTOCOLS
+    if scale_out is not None:
+        out_protocols = tuple(p for p in PROTOCOLS if p in scale_out.collective_protocols)
     if scale_out is not None:
         nics = nics_per_node if nics_per_node is not None else node_gpus
         out_rate = scale_out.bandwidth_gb_per_s * nics / node_gpus * scale_out.achievable_fraction
@@ -216,17 +248,33 @@ def group_from_profiles(
         scale_out_in_network_reduction=sharp,
         node_gpus=node_gpus,
         pipeline_fill_mib=effs.collectives.pipeline_fill_mib,
+        protocols=protocols,
+        scale_out_protocols=out_protocols,
+        scale_up_link_class=_link_class(gpu, scale_up),
         description=", ".join(parts),
     )
 
 
-def default_node(catalog: Catalog, gpu_id: str) -> NodeProfile | None:
-    """The first node profile (by id) built around `gpu_id`, if any.
+REFERENCE_NODE_PREFIXES: tuple[str, ...] = ("dgx-", "hgx-")
+"""Node ids of the GPU vendor's own reference systems, most preferred first."""
 
-    Used when a planner names only a GPU: NVLink generation (latency, NVLS support), domain
-    size and NICs are properties of the baseboard the GPU ships on.
+
+def default_node(catalog: Catalog, gpu_id: str) -> NodeProfile | None:
+    """The node profile a GPU is assumed to sit in when a planner names only the GPU.
+
+    NVLink generation (latency, NVLS support), domain size and NICs are properties of the
+    baseboard the GPU ships on. The vendor's reference system (DGX, then HGX) is preferred over
+    a cloud instance built on it (an aws-* node would bring EFA's latency to every estimate);
+    ties go to the first id alphabetically, so the choice never depends on load order.
     """
-    for node_id in sorted(catalog.profiles["node"]):
+
+    def rank(node_id: str) -> tuple[int, str]:
+        for i, prefix in enumerate(REFERENCE_NODE_PREFIXES):
+            if node_id.startswith(prefix):
+                return i, node_id
+        return len(REFERENCE_NODE_PREFIXES), node_id
+
+    for node_id in sorted(catalog.profiles["node"], key=rank):
         node = catalog.node(node_id)
         if node.gpu == gpu_id:
             return node

@@ -246,6 +246,15 @@ def _collective_group(
     return group, gpu_id, f"gpu {gpu_id} (no node profile matched)" + (f"; {note}" if note else "")
 
 
+def _fabric_fitted(case: dict, catalog: Catalog, group: CollectiveGroup) -> bool:
+    """Whether a figure of the fabric the case crosses was chosen with this case in view."""
+    node_id = node_for_hardware(str(case.get("hardware", "")), catalog)
+    if node_id is None or group.num_domains == 1:
+        return False
+    nic, _count = catalog.scale_out_nic(catalog.node(node_id))
+    return case.get("id") in nic.fitted_to_cases
+
+
 @register_evaluator("allreduce", "collective")
 def evaluate_collective_case(case: dict, catalog: Catalog) -> Prediction | Skip:
     """A measured collective (nccl-tests or a profiler): time for the message size.
@@ -268,16 +277,22 @@ def evaluate_collective_case(case: dict, catalog: Catalog) -> Prediction | Skip:
         return built
     group, gpu_id, note = built
     estimate = collective_time_s(op, size, group)
-    note = f"{note}; {estimate.algorithm}"
+    in_sample = _fabric_fitted(case, catalog, group)
+    protocol = f"/{estimate.protocol}" if estimate.protocol else ""
+    note = f"{note}; {estimate.algorithm}{protocol}"
     measured = case.get("measured", {})
     names = ("time_out_of_place", "time_median", "time", "time_mean")
     timed = _time_entry(measured, names)
     if timed is not None:
         name, unit, scale = timed
-        return Prediction(estimate.time_s / scale, unit, name, gpu=gpu_id, note=note)
+        return Prediction(
+            estimate.time_s / scale, unit, name, gpu=gpu_id, note=note, in_sample=in_sample
+        )
     if "busbw" in measured:
         unit = measured["busbw"].get("unit", "GB/s")
-        return Prediction(estimate.busbw_gb_per_s, unit, "busbw", gpu=gpu_id, note=note)
+        return Prediction(
+            estimate.busbw_gb_per_s, unit, "busbw", gpu=gpu_id, note=note, in_sample=in_sample
+        )
     return Skip("no measured time or bus bandwidth to compare with")
 
 

@@ -8,6 +8,8 @@ from pydantic import Field
 
 from simulator.schema.base import Profile
 
+CollectiveProtocol = Literal["ll", "ll128", "simple"]
+
 Topology = Literal[
     "nvswitch",
     "full_mesh",
@@ -43,6 +45,17 @@ class InterconnectProfile(Profile):
     switch_radix: int | None = Field(default=None, gt=0, description="ports per switch")
     supports_in_network_reduction: bool = Field(
         default=False, description="SHARP / NVLS: switches reduce data in the network"
+    )
+    collective_protocols: list[CollectiveProtocol] = Field(
+        default_factory=lambda: ["ll", "ll128", "simple"],
+        min_length=1,
+        description="NCCL protocols the link carries safely: LL and LL128 need each 8- or "
+        "128-byte write delivered in order (simulator/perf/nccl_protocols.py)",
+    )
+    fitted_to_cases: list[str] = Field(
+        default_factory=list,
+        description="ids of validation cases a figure here was chosen with in view; `infrasim "
+        "validate` reports those cases as in-sample",
     )
     power_w_per_port: float | None = Field(default=None, ge=0, description="switch + optics")
     usd_per_port: float | None = Field(default=None, ge=0, description="switch + optics + cable")

@@ -272,3 +272,53 @@ def test_fast_enough_to_call_per_layer(catalog) -> None:
     )
     seconds = timeit.timeit(lambda: collective_time_s("all_reduce", 2**26, group), number=2000)
     assert seconds < 2.0
+
+
+def test_default_node_is_the_vendor_reference_system(catalog) -> None:
+    """Naming only a GPU puts it on the DGX/HGX baseboard, never on a cloud instance's fabric,
+    whatever the ids sort to (aws-p4de < dgx-a100 alphabetically)."""
+    from simulator.perf.topology import default_node
+
+    assert default_node(catalog, "a100-sxm-80gb").id == "dgx-a100"
+    assert default_node(catalog, "h100-sxm-80gb").id == "dgx-h100"
+    assert default_node(catalog, "h200-sxm-141gb").id == "dgx-h200"  # dgx before hgx, aws
+    assert default_node(catalog, "mi300x").id == "mi300x-platform"  # no reference: the only one
+    assert default_node(catalog, "no-such-gpu") is None
+
+
+def test_efa_p4d_runs_simple_only_and_pays_its_latency(catalog) -> None:
+    """EFA v1 carries only NCCL's Simple protocol; its per-message latency, from the profile,
+    makes a small 2-node all-reduce several times slower than over InfiniBand."""
+    from simulator.perf.topology import group_from_catalog
+
+    efa = group_from_catalog(catalog, num_gpus=16, gpus_per_node=8, node="aws-p4de")
+    ib = group_from_catalog(catalog, num_gpus=16, gpus_per_node=8, node="dgx-a100")
+    assert efa.scale_out_protocols == ("simple",)
+    small_efa = collective_time_s("all_reduce", 1024, efa)
+    small_ib = collective_time_s("all_reduce", 1024, ib)
+    assert small_efa.protocol == "simple" and small_ib.protocol == "ll"
+    assert small_efa.time_s > 3 * small_ib.time_s
+    inside = group_from_catalog(catalog, num_gpus=8, gpus_per_node=8, node="aws-p4de")
+    assert collective_time_s("all_reduce", 1024, inside).protocol == "ll"  # NVLink only
+
+
+def test_protocol_follows_message_size(catalog) -> None:
+    """NCCL's trade-off: LL for tiny messages, LL128 in between, Simple for the largest."""
+    from simulator.perf.topology import group_from_catalog
+
+    group = group_from_catalog(catalog, num_gpus=8, gpus_per_node=8, node="dgx-a100")
+    protocols = [collective_time_s("all_reduce", s, group).protocol for s in (1024, 2**22, 2**33)]
+    assert protocols == ["ll", "ll128", "simple"]
+
+
+def test_per_step_latency_grows_with_ring_length(catalog) -> None:
+    """Small-message ring time rises by 2 per-step latencies per added GPU (2(n-1) steps)."""
+    from simulator.perf.topology import group_from_catalog
+
+    times = []
+    for n in (2, 4, 8):
+        group = group_from_catalog(catalog, num_gpus=n, gpus_per_node=n, node="dgx-a100")
+        times.append(collective_time_s("all_reduce", 8, group, "ring").time_s)
+    step_s = (times[2] - times[1]) / (2 * (8 - 4))
+    assert step_s == pytest.approx((times[1] - times[0]) / (2 * (4 - 2)), rel=0.05)
+    assert 0.3e-6 < step_s < 1.0e-6  # NCCL's LL NVLink step, 0.6 us
