@@ -1,0 +1,94 @@
+"""Headline figures as cards: what a planner quotes from the report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from simulator.report.escape import text
+from simulator.report.page import Section
+from simulator.results import Results
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None else f"{float(value) * 100:.1f}%"
+
+
+def _num(value: Any, unit: str, scale: float = 1.0, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{float(value) * scale:,.{digits}f} {unit}"
+
+
+def goodput(results: Results) -> float | None:
+    """GPU-time-weighted goodput of the training jobs that started (None without any)."""
+    jobs = results.jobs
+    if jobs.empty or "kind" not in jobs:
+        return None
+    training = jobs[(jobs["kind"] == "training") & jobs["run_s"].notna() & (jobs["run_s"] > 0)]
+    if training.empty:
+        return None
+    weight = training["num_gpus"].to_numpy(dtype=float)
+    run = (training["run_s"].to_numpy(dtype=float) * weight).sum()
+    useful = (training["useful_s"].to_numpy(dtype=float) * weight).sum()
+    return float(useful / run) if run > 0 else None
+
+
+def cheapest(results: Results) -> tuple[str, float] | None:
+    """(option, total USD) of the cheapest cost option, if costs were computed."""
+    options = results.tables.get("cost_options")
+    if options is None or options.empty:
+        return None
+    totals = options[np.isfinite(options["total_usd"].astype(float))]
+    if totals.empty:
+        return None
+    best = totals.sort_values(["total_usd", "option"], kind="stable").iloc[0]
+    return str(best["option"]), float(best["total_usd"])
+
+
+def headline(results: Results) -> list[tuple[str, str]]:
+    """(label, value) pairs for the summary cards, in display order."""
+    s = results.summary
+    cards: list[tuple[str, str]] = []
+    best = cheapest(results)
+    if best is not None:
+        cards.append((f"cheapest option ({best[0]})", f"${best[1]:,.0f}"))
+    cards += [
+        ("facility energy", _num(s.get("facility_energy_kwh"), "MWh", 1e-3)),
+        ("carbon", _num(s.get("carbon_kg"), "t CO2e", 1e-3)),
+        ("GPUs allocated (time average)", _pct(s.get("gpu_utilization"))),
+        ("GPUs busy (time average)", _pct(s.get("busy_gpu_fraction"))),
+    ]
+    good = goodput(results)
+    if good is not None:
+        cards.append(("training goodput", _pct(good)))
+    for service, figures in sorted((s.get("serving") or {}).items()):
+        if isinstance(figures, dict) and "slo_attainment" in figures:
+            cards.append((f"SLO attainment ({service})", _pct(figures["slo_attainment"])))
+    cards += [
+        ("jobs completed", f"{s.get('jobs_completed', 0):,} of {s.get('jobs_submitted', 0):,}"),
+        ("p95 wait", _num(s.get("p95_wait_s"), "h", 1 / 3600, 2)),
+        ("failures", f"{s.get('failures', 0):,}"),
+        ("peak facility power", _num(s.get("peak_facility_kw"), "kW")),
+    ]
+    return cards
+
+
+def cards_html(cards: list[tuple[str, str]]) -> str:
+    """Cards as escaped HTML."""
+    items = "".join(
+        f'<div class="card"><div class="v">{text(value)}</div><div class="k">{text(key)}</div>'
+        "</div>"
+        for key, value in cards
+    )
+    return f'<div class="cards">{items}</div>'
+
+
+def sections(results: Results) -> list[Section]:
+    """The summary cards."""
+    s = results.summary
+    sentence = (
+        f"Headline figures of {s.get('total_gpus', 0):,} GPUs over "
+        f"{float(s.get('horizon_days', 0)):g} days: cost, energy, carbon, utilization, goodput "
+        "and service levels."
+    )
+    return [Section("Summary", sentence, html=cards_html(headline(results)))]

@@ -1,0 +1,128 @@
+"""Reports are reproducible, self-contained, bounded in size, and show what the run has."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import plotly.graph_objects as go
+import pytest
+from plotly.offline import get_plotlyjs
+
+from simulator.report import Section, render_comparison, render_page, render_report
+from simulator.results import Results
+from tests.report.conftest import synthetic_results
+
+MAX_BYTES = 10 * 1024 * 1024
+
+
+def _titles(html: str) -> list[str]:
+    return re.findall(r"<h2>(.*?)</h2>", html)
+
+
+def test_same_results_give_the_same_bytes_even_after_save_and_load(
+    full_results: Results, tmp_path: Path
+) -> None:
+    first = render_report(full_results)
+    assert first == render_report(
+        synthetic_results(name=full_results.summary["scenario"], costs=True, serving=True)
+    )
+    full_results.save(tmp_path / "run")
+    reloaded = Results.load(tmp_path / "run")
+    assert render_report(reloaded) == render_report(Results.load(tmp_path / "run"))
+    assert re.findall(r'id="(plot-\d+)"', first) == [
+        f"plot-{i}" for i in range(1, first.count('class="plot"') + 1)
+    ]
+
+
+def test_page_is_self_contained_with_plotly_embedded_once(full_results: Results) -> None:
+    html = render_report(full_results)
+    assert html.count(get_plotlyjs()) == 1
+    assert not re.search(r"<(link|iframe|img|object|embed)\b", html)
+    assert not re.search(r"\ssrc\s*=", html)
+    assert "default-src 'none'" in html  # the browser refuses any fetch the page might try
+    assert html.count("Plotly.newPlot(") == html.count('class="plot"')
+
+
+def test_every_issue_section_is_present_when_the_run_has_its_data(full_results: Results) -> None:
+    titles = _titles(render_report(full_results))
+    assert titles == [
+        "Summary",
+        "Cost by category and month",
+        "Cumulative cost and break-even",
+        "GPU allocation and busy time",
+        "Queue length",
+        "Wait-time distribution",
+        "Job timeline (Gantt)",
+        "Failures and checkpoints",
+        "Power",
+        "Rack density and cooling",
+        "Serving latency",
+        "Batch size over time",
+        "Replicas over time",
+        "Serving queue over time",
+        "KV-cache use over time",
+        "Inputs and their sources",
+    ]
+    html = render_report(full_results)
+    for block in html.split("<section")[1:]:  # each section says what it shows
+        assert re.search(r'<p class="what">[^<]{20,}</p>', block)
+    assert "SLO attainment (chat)" in html and "97.0%" in html
+    assert "own-hgx-h100 breaks even with aws-p5-on-demand (month 14)" in html
+
+
+def test_cost_and_serving_sections_only_when_present() -> None:
+    titles = _titles(render_report(synthetic_results()))
+    assert not [t for t in titles if "ost" in t or "erving" in t or "Batch" in t]
+    assert "IT power cap (throttle)" in render_report(synthetic_results())
+
+
+def test_big_runs_get_no_gantt_and_a_note_instead() -> None:
+    html = render_report(synthetic_results(jobs=500))
+    assert "Not drawn: 500 jobs started" in html
+
+
+def test_a_100k_job_run_stays_under_10_mb() -> None:
+    big = synthetic_results(
+        jobs=100_000, timeline_rows=400_000, costs=True, serving=True, requests=200_000
+    )
+    started = time.perf_counter()
+    html = render_report(big)
+    elapsed = time.perf_counter() - started
+    size = len(html.encode())
+    assert size < MAX_BYTES, size
+    # Reduced data, not raw rows: the page is plotly.js plus a bounded amount of figure data.
+    assert size - len(get_plotlyjs()) < 2 * 1024 * 1024
+    assert elapsed < 30
+
+
+def test_render_page_builds_other_pages_from_sections() -> None:
+    fig = go.Figure(go.Scatter(x=[1, 2], y=[3, 4]))
+    html = render_page("Sweep <b>", [Section("Pareto", "Cost against time.", figure=fig)])
+    assert "<title>Sweep &lt;b&gt;</title>" in html and 'id="plot-1"' in html
+    assert get_plotlyjs() not in render_page("Table only", [Section("T", "A table.")])
+
+
+def test_comparison_sets_runs_side_by_side_with_unique_labels() -> None:
+    a = synthetic_results(name="h100", costs=True, serving=True)
+    b = synthetic_results(name="h200", seed=1, costs=True)
+    html = render_comparison([("h100", a), ("h200", b), ("h200", b)])
+    assert "h100 vs h200 vs h200 (2)" in html
+    assert "<th>h200 (2)</th>" in html
+    assert _titles(html)[:2] == ["Headline figures", "GPU busy fraction"]
+    assert html == render_comparison([("h100", a), ("h200", b), ("h200", b)])
+
+
+@pytest.mark.parametrize("empty", ["timeline", "events"])
+def test_empty_tables_leave_sections_out_rather_than_fail(empty: str) -> None:
+    results = synthetic_results()
+    setattr(results, empty, getattr(results, empty).iloc[0:0])
+    assert "<h2>Summary</h2>" in render_report(results)
+
+
+def test_every_cost_category_has_one_legend_entry(full_results: Results) -> None:
+    html = render_report(full_results)
+    monthly = html[html.index("var fig1=") : html.index("var fig2=")]
+    categories = set(full_results.tables["cost_monthly"]["category"])
+    assert monthly.count('"showlegend":true') == len(categories) == 5
