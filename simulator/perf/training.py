@@ -23,6 +23,7 @@ weight gradient), hardware FLOPs add the recomputed forward work.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -78,8 +79,10 @@ GRAD_COMM_BYTES = 2.0
 """Gradients are reduced in 16 bits (Megatron-core's default `grad_reduce_in_fp32=False`)."""
 
 DP_BUCKET_MIN_PARAMS = 40_000_000
-"""Megatron-core DDP bucket: max(40M, 1M x dp) parameters. The last bucket's reduction starts
-only when the backward pass ends, so it is always exposed."""
+"""Megatron-core DDP bucket: max(40M, 1M x dp) parameters (megatron/core/distributed/
+distributed_data_parallel.py, `bucket_size = max(40000000, 1000000 * dp)`; PyTorch DDP's
+`bucket_cap_mb=25` is the same order). The last bucket's reduction starts only when the
+backward pass ends, so it is always exposed."""
 
 ADAM_STEP_BYTES_PER_PARAM = 34.0
 """Bytes the optimizer step streams per parameter it owns: fp32 gradient read for the norm and
@@ -123,6 +126,8 @@ class TrainingJob:
     overlap_dp_comm: bool = True
     """reduce gradients bucket by bucket during the last micro-batch's backward (Megatron-core
     `overlap_grad_reduce`, PyTorch DDP/FSDP); False reduces after the backward pass"""
+    dp_bucket_params: int | None = None
+    """gradient bucket size in parameters; None: Megatron-core's max(40M, 1M x dp)"""
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,28 @@ class TrainingEstimate:
             },
             "notes": list(self.notes),
         }
+
+
+def exposed_bucketed_s(
+    params_n: float, bucket: float, window_s: float, comm_s: Callable[[float], float]
+) -> float:
+    """Communication of `params_n` gradients in buckets of `bucket` that outlasts `window_s`.
+
+    Bucket j (of B) is ready when the backward has produced (j+1)/B of the gradients, at
+    (j+1)/B x window (the last, partial bucket holds the remainder and is ready at the end);
+    the stream runs buckets one after another: finish_j = max(finish_{j-1}, ready_j) + t_j.
+    Returns max(0, finish_last - window_s).
+    """
+    full = int(params_n // bucket)
+    rest = params_n - full * bucket
+    finish = 0.0
+    if full:
+        # equal buckets, ready every r seconds, t each: finish = r + t + (full - 1) max(r, t)
+        r, t = window_s * bucket / params_n, comm_s(bucket)
+        finish = r + t + (full - 1) * max(r, t)
+    if rest > 0:
+        finish = max(finish, window_s) + comm_s(rest)
+    return max(0.0, finish - window_s)
 
 
 def check_precision(gpu: GpuProfile, precision: str, flag: str = "--precision") -> None:
@@ -397,41 +424,53 @@ class _StepModel:
         else:
             dense, expert = p.dense, p.expert
         sharded = job.zero >= 1 or job.distributed_optimizer
-        bucket = max(DP_BUCKET_MIN_PARAMS, 1_000_000 * lay.dp)
+        bucket = job.dp_bucket_params or max(DP_BUCKET_MIN_PARAMS, 1_000_000 * lay.dp)
         exposed = 0.0
         for params_n, group in ((dense, self.dp_group), (expert, self.expert_dp_group)):
             if group.num_gpus <= 1 or params_n <= 0:
                 continue
             size = params_n * GRAD_COMM_BYTES
-            last = min(params_n, bucket) * GRAD_COMM_BYTES
             if job.zero >= 3:
                 per_mb = 2 * self._coll("all_gather", size, group) + self._coll(
                     "reduce_scatter", size, group
                 )
                 exposed += num_microbatches * max(0.0, per_mb - stage.compute_s)
+                last = min(params_n, bucket) * GRAD_COMM_BYTES
                 exposed += self._coll("reduce_scatter", last, group)
             elif sharded:
-                rs = self._coll("reduce_scatter", size, group)
-                ag = self._coll("all_gather", size, group)
-                exposed += self._exposed(
-                    rs, self._coll("reduce_scatter", last, group), stage.backward_s
+                # gradients reduce-scattered as the backward produces them; the updated
+                # parameters all-gathered before the next forward needs them
+                exposed += self._bucketed(
+                    "reduce_scatter", params_n, bucket, group, stage.backward_s
                 )
-                exposed += self._exposed(ag, self._coll("all_gather", last, group), stage.forward_s)
+                exposed += self._bucketed("all_gather", params_n, bucket, group, stage.forward_s)
             else:
-                ar = self._coll("all_reduce", size, group)
-                exposed += self._exposed(
-                    ar, self._coll("all_reduce", last, group), stage.backward_s
-                )
+                exposed += self._bucketed("all_reduce", params_n, bucket, group, stage.backward_s)
         owned = dense / (lay.optimizer_shard if sharded else 1)
         owned += expert / (lay.expert_data_parallel if sharded else 1)
         optimizer = self.timer.memory_bound_s(ADAM_STEP_BYTES_PER_PARAM * owned, 2)
         return exposed, optimizer
 
-    def _exposed(self, comm_s: float, last_bucket_s: float, window_s: float) -> float:
-        """Communication left on the critical path when it overlaps `window_s` of compute."""
+    def _bucketed(
+        self, op: str, params_n: float, bucket: float, group: CollectiveGroup, window_s: float
+    ) -> float:
+        """Seconds of `op` over the gradients left on the critical path.
+
+        Without overlap the whole buffer is reduced after the backward pass (one collective).
+        With overlap, buckets become ready in turn as the last micro-batch's backward produces
+        their gradients (evenly in parameters over `window_s`); the communication stream takes
+        them one at a time, each as soon as it is ready and the previous one is done. What
+        runs past the end of the window is exposed: at least the last bucket, more when the
+        fabric is slower than the backward produces gradients.
+        """
         if not self.job.overlap_dp_comm:
-            return comm_s
-        return max(last_bucket_s, comm_s - window_s)
+            return self._coll(op, params_n * GRAD_COMM_BYTES, group)
+        return exposed_bucketed_s(
+            params_n,
+            bucket,
+            window_s,
+            lambda n: self._coll(op, n * GRAD_COMM_BYTES, group),
+        )
 
     # -- a whole step
     def step(self, micro_batch: int, num_microbatches: int, recompute: Recompute) -> dict:

@@ -38,6 +38,12 @@ from simulator.schema.model import TransformerModel
 LEGACY_SOFTWARE_LAST_YEAR = 2021
 """Sources up to this year predate FlashAttention (Dao et al., 2022)."""
 
+SERIAL_GRAD_REDUCE_LAST_YEAR = 2022
+"""Sources up to this year ran Megatron-LM's own DDP ('local', the default), which reduces all
+gradients after the backward pass (megatron/training.py: `allreduce_gradients()` after
+`forward_backward_func`); overlapping bucket reduction with the backward came with
+Megatron-core's `--overlap-grad-reduce` (2023)."""
+
 _TIME_SCALE = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 _SHAPE_FIELDS = {
     "num_layers": "num_layers",
@@ -144,6 +150,12 @@ def _years(case: dict) -> list[int]:
     years += [2000 + int(y) for y in re.findall(r"\bSC(\d\d)\b", text)]
     years += [2000 + int(y) for y in re.findall(r"arXiv:(\d\d)\d\d\.", text)]
     return years
+
+
+def serial_grad_reduce(case: dict) -> bool:
+    """Whether the source's framework reduced gradients only after the backward pass."""
+    years = _years(case)
+    return bool(years) and max(years) <= SERIAL_GRAD_REDUCE_LAST_YEAR
 
 
 def legacy_software(case: dict) -> bool:
@@ -266,6 +278,7 @@ def evaluate_training_case(case: dict, catalog: Catalog) -> Prediction | Skip:
         precision=_precision(config, ("fp8",)),  # type: ignore[arg-type]
         attention_kernel="unfused" if legacy else "flash",
         tp_comm_overlap=bool(config.get("tp_comm_overlap", False)),
+        overlap_dp_comm=not serial_grad_reduce(case),
     )
     try:
         est = estimate_training(job, hardware)
@@ -276,6 +289,7 @@ def evaluate_training_case(case: dict, catalog: Catalog) -> Prediction | Skip:
             where,
             f"mb {est.micro_batch}, recompute {est.recompute}",
             "pre-2022 software: unfused attention" if legacy else "",
+            "gradients reduced after the backward" if not job.overlap_dp_comm else "",
         ]
     )
     measured = case.get("measured", {})

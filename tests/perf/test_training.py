@@ -262,3 +262,33 @@ def test_tp_comm_overlap_hides_sequence_parallel_traffic(catalog) -> None:
     overlapped = estimate_training(dataclasses.replace(job, tp_comm_overlap=True), hw)
     assert overlapped.breakdown["tp_comm"] < plain.breakdown["tp_comm"]
     assert overlapped.breakdown["compute"] == pytest.approx(plain.breakdown["compute"])
+
+
+def test_bucketed_gradient_reduction_closed_forms() -> None:
+    """Buckets ready evenly over the backward, reduced one at a time on one stream."""
+    from simulator.perf.training import exposed_bucketed_s
+
+    # fabric faster than the backward: only the last bucket outlasts the window
+    assert exposed_bucketed_s(100.0, 25.0, 1.0, lambda n: 0.01 * n / 25) == pytest.approx(0.01)
+    # fabric slower: the stream falls behind; exposed = first ready + 4 buckets - window
+    assert exposed_bucketed_s(100.0, 25.0, 1.0, lambda n: 0.5 * n / 25) == pytest.approx(
+        0.25 + 4 * 0.5 - 1.0
+    )
+    # a partial last bucket is ready only at the end of the window
+    assert exposed_bucketed_s(110.0, 25.0, 1.0, lambda n: 0.01 * n / 25) == pytest.approx(
+        0.01 * 10 / 25
+    )
+    # one bucket larger than the gradients: nothing overlaps
+    assert exposed_bucketed_s(10.0, 25.0, 1.0, lambda n: 0.3) == pytest.approx(0.3)
+
+
+def test_serial_gradient_reduction_exposes_more_and_bucket_size_matters(catalog) -> None:
+    """Reducing after the backward (pre-2023 Megatron-LM) exposes the whole all-reduce;
+    with overlap, smaller buckets start earlier and hide more of it."""
+    job = TrainingJob(model=gpt(24, 2048, 16), num_gpus=64, seq_len=2048, global_batch=64)
+    hw = hardware(catalog, "a100-sxm-80gb", 64)
+    overlapped = estimate_training(job, hw).breakdown["dp_comm_exposed"]
+    serial = estimate_training(dataclasses.replace(job, overlap_dp_comm=False), hw)
+    big = estimate_training(dataclasses.replace(job, dp_bucket_params=10**9), hw)
+    assert 0 < overlapped < serial.breakdown["dp_comm_exposed"]
+    assert overlapped < big.breakdown["dp_comm_exposed"]
