@@ -64,6 +64,27 @@ class CapexLine(StrictModel):
     item: str = Field(min_length=1)
     usd: float = Field(ge=0)
     per: Literal["node", "gpu", "rack", "switch_port", "kw_it", "tb_storage", "cluster"]
+    category: Literal["servers", "fabric", "storage", "facility", "other"] | None = Field(
+        default=None,
+        description="cost category; default by `per` (node and gpu: servers, switch_port: "
+        "fabric, rack and kw_it: facility, tb_storage: storage, cluster: other). A node "
+        "profile's purchase_price_usd replaces the servers lines",
+    )
+
+    @property
+    def cost_category(self) -> str:
+        """The category this line is booked under."""
+        if self.category is not None:
+            return self.category
+        return {
+            "node": "servers",
+            "gpu": "servers",
+            "switch_port": "fabric",
+            "rack": "facility",
+            "kw_it": "facility",
+            "tb_storage": "storage",
+            "cluster": "other",
+        }[self.per]
 
 
 class OnPremPricing(StrictModel):

@@ -1,0 +1,189 @@
+"""Owning: capital spread over its life, plus what it takes to run it.
+
+Capital, per cohort of nodes (initial pools at time 0, build-out steps when they arrive):
+servers (the node profile's `purchase_price_usd` when it has one, so scenario overrides reach
+it; else the sheet's servers lines), fabric, storage (scenario tier capacities, once),
+facility, spares (`spares_fraction` of the servers) and other lines. Each is depreciated
+straight-line over `depreciation_years` from the day it enters service, with an optional
+capital charge: `cost_of_capital_per_year` x the undepreciated (book) value.
+
+Facility, one rule so nothing is counted twice: if the facility profile charges colocation
+(`colocation_usd_per_kw_month`), the hall is rented per kW of provisioned IT power (nodes'
+nameplate maximum) and every per-kW build-out figure is ignored; otherwise the hall is built,
+at the sheet's `kw_it` lines, or the facility's `build_out_usd_per_kw` when the sheet has none.
+
+Running costs: electricity (simulated facility energy x price, see `energy`), maintenance (a
+share of capital in service per year), operations staff (GPUs in service / GPUs per engineer,
+fractional), and colocation. Cash flows pay capital in the month the nodes arrive.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from simulator.economics.energy import EnergyCost
+from simulator.economics.fleet import Cohort, capacity_gpu_hours, cohorts, node_idle_w
+from simulator.economics.ledger import OptionCost
+from simulator.economics.months import HOUR_S, MONTH_S, Calendar
+from simulator.economics.usage import Usage
+from simulator.errors import InputError, Problem
+from simulator.scenario import LoadedScenario, resolve_profile
+from simulator.schema.facility import FacilityProfile
+from simulator.schema.pricing import OnPremPricing
+from simulator.schema.scenario import PriceOption
+
+YEAR_S = 12 * MONTH_S
+CAPEX_CATEGORIES = ("servers", "fabric", "storage", "facility", "spares", "other")
+
+
+def storage_tb(loaded: LoadedScenario) -> float:
+    """Shared storage capacity the cluster owns (local NVMe comes with the nodes)."""
+    total = 0.0
+    for i, tier in enumerate(loaded.scenario.cluster.storage):
+        profile = resolve_profile(
+            loaded.catalog, "storage", tier.profile, str(loaded.path), f"cluster.storage[{i}]"
+        )
+        if profile.tier != "local_nvme":  # type: ignore[attr-defined]
+            total += tier.capacity_tb or profile.capacity_tb  # type: ignore[attr-defined]
+    return total
+
+
+def _facility(loaded: LoadedScenario) -> FacilityProfile:
+    s = loaded.scenario
+    return resolve_profile(  # type: ignore[return-value]
+        loaded.catalog, "facility", s.cluster.facility, str(loaded.path), "cluster.facility"
+    )
+
+
+def _nodes_per_rack(loaded: LoadedScenario, c: Cohort, facility: FacilityProfile) -> int:
+    given = loaded.scenario.cluster.nodes_per_rack
+    return given or max(1, math.floor(facility.max_kw_per_rack * 1000.0 / c.node.max_power_w))
+
+
+def cohort_capex(
+    loaded: LoadedScenario,
+    sheet: OnPremPricing,
+    c: Cohort,
+    first: bool,
+    where: str,
+    notes: list[str],
+) -> dict[str, float]:
+    """Capital of one cohort, by category."""
+    facility = _facility(loaded)
+    colocated = facility.colocation_usd_per_kw_month is not None
+    units = {
+        "node": c.nodes,
+        "gpu": c.gpus,
+        "rack": math.ceil(c.nodes / _nodes_per_rack(loaded, c, facility)),
+        "switch_port": c.compute_ports,
+        "kw_it": 0.0 if colocated else c.it_kw,
+        "tb_storage": storage_tb(loaded) if first else 0.0,
+        "cluster": 1 if first else 0,
+    }
+    out = dict.fromkeys(CAPEX_CATEGORIES, 0.0)
+    node_price = c.node.purchase_price_usd
+    server_lines = [x for x in sheet.capex if x.cost_category == "servers"]
+    if node_price is None and not server_lines:
+        raise InputError(
+            [
+                Problem(
+                    str(loaded.path),
+                    f"{where}.sheet",
+                    f"no server price: node {c.node.id!r} has no purchase_price_usd and the "
+                    "sheet has no servers capex line",
+                )
+            ]
+        )
+    for line in sheet.capex:
+        category = line.cost_category
+        if category == "servers" and node_price is not None:
+            continue
+        out[category] += line.usd * units[line.per]
+    if node_price is not None:
+        out["servers"] += node_price * c.nodes
+    if not colocated and not any(x.per == "kw_it" for x in sheet.capex):
+        if facility.build_out_usd_per_kw is not None:
+            out["facility"] += facility.build_out_usd_per_kw * c.it_kw
+        elif first:
+            notes.append(f"facility {facility.id} has neither colocation nor build-out price")
+    out["spares"] = sheet.spares_fraction * out["servers"]
+    return out
+
+
+def depreciation(cal: Calendar, usd: float, start_s: float, life_s: float) -> np.ndarray:
+    """Straight-line depreciation of `usd` per month."""
+    return usd * cal.overlap_s(start_s, start_s + life_s) / life_s
+
+
+def capital_charge(
+    cal: Calendar, usd: float, start_s: float, life_s: float, rate_per_year: float
+) -> np.ndarray:
+    """Cost of capital per month: rate x book value, integrated over each month."""
+    if rate_per_year <= 0 or usd <= 0:
+        return np.zeros(cal.months)
+    a = np.clip(cal.edges[:-1], start_s, start_s + life_s) - start_s
+    b = np.clip(cal.edges[1:], start_s, start_s + life_s) - start_s
+    book_s = (b - a) - (b**2 - a**2) / (2.0 * life_s)
+    return usd * rate_per_year * book_s / YEAR_S
+
+
+def price_onprem(
+    loaded: LoadedScenario,
+    option: PriceOption,
+    where: str,
+    usage: Usage,
+    energy: EnergyCost,
+) -> OptionCost:
+    """All costs of owning the simulated fleet over the cost horizon."""
+    cal = usage.calendar
+    sheet: OnPremPricing = loaded.catalog.profiles["pricing"][option.sheet].onprem  # type: ignore[attr-defined]
+    cost = OptionCost(option.name, option.sheet, option.purchase, cal.months)
+    life_s = sheet.depreciation_years * YEAR_S
+    cash = np.zeros(cal.months)
+    capital = np.zeros(cal.months)
+    maintenance = np.zeros(cal.months)
+    fleet = cohorts(loaded)
+    for i, c in enumerate(fleet):
+        capex = cohort_capex(loaded, sheet, c, i == 0, where, cost.notes)
+        total = sum(capex.values())
+        for category, usd in capex.items():
+            cost.add(category, depreciation(cal, usd, c.start_s, life_s))
+        capital += capital_charge(cal, total, c.start_s, life_s, sheet.cost_of_capital_per_year)
+        in_service_years = cal.overlap_s(c.start_s, math.inf) / YEAR_S
+        maintenance += total * sheet.maintenance_fraction_of_capex_per_year * in_service_years
+        month = int(c.start_s // MONTH_S)
+        if month < cal.months:
+            cash[month] += total
+    cost.add("cost_of_capital", capital)
+    cost.add("maintenance", maintenance)
+    gpu_hours = capacity_gpu_hours(cal, fleet)
+    cost.add("staff", gpu_hours / sheet.gpus_per_staff * sheet.staff_usd_per_year * HOUR_S / YEAR_S)
+    facility = _facility(loaded)
+    if facility.colocation_usd_per_kw_month is not None:
+        kw_months = np.zeros(cal.months)
+        for c in fleet:
+            kw_months += c.it_kw * cal.overlap_s(c.start_s, math.inf) / MONTH_S
+        cost.add("colocation", facility.colocation_usd_per_kw_month * kw_months)
+    cost.add("electricity", energy.electricity_usd)
+    pue = energy.facility_kwh.sum() / max(usage.it_kwh_by_month.sum(), 1e-12)
+    idle_kwh = (
+        sum(
+            c.nodes * node_idle_w(loaded, c.node) / 1000.0 * cal.overlap_s(c.start_s, math.inf)
+            for c in fleet
+        )
+        / HOUR_S
+        * pue
+    )
+    cost.variable_usd += max(
+        0.0, float(energy.electricity_usd.sum()) - float(idle_kwh.sum()) * energy.mean_usd_per_kwh
+    )
+    running = ("maintenance", "staff", "colocation", "electricity")
+    cost.cash = cash + sum(cost.categories.get(k, np.zeros(cal.months)) for k in running)
+    cost.capacity_gpu_hours = float(gpu_hours.sum())
+    cost.delivered_gpu_hours = usage.delivered_gpu_hours()
+    cost.goodput_gpu_hours = usage.goodput_gpu_hours()
+    cost.energy_kwh = float(energy.facility_kwh.sum())
+    cost.carbon_kg = float(energy.carbon_kg.sum())
+    return cost

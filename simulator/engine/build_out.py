@@ -1,0 +1,58 @@
+"""Capacity plan: nodes that join the cluster on a date (`cluster.build_out`).
+
+The cluster is built at its final size; nodes not yet delivered are held `ABSENT` (no GPUs to
+place on, no power drawn) and commissioned when their order date plus lead time comes. Absent
+nodes are taken from the end of their pool (skipping hot spares), so new nodes fill new racks
+and pods, as a real expansion does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from simulator.engine.cluster import SPARE
+
+if TYPE_CHECKING:
+    from simulator.engine.core import Simulation
+    from simulator.schema.scenario import Cluster as ClusterSpec
+
+
+def added_nodes(spec: ClusterSpec) -> dict[str, int]:
+    """Nodes each pool gains over the plan."""
+    added: dict[str, int] = defaultdict(int)
+    for step in spec.build_out:
+        added[step.pool] += step.nodes
+    return dict(added)
+
+
+class BuildOut:
+    """Holds planned nodes back, then brings them into service on their dates."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        cluster = sim.cluster
+        pending: dict[str, list[int]] = {}
+        for pool_name, count in added_nodes(sim.scenario.cluster).items():
+            pool = cluster.pool_by_name[pool_name]
+            nodes = [n for n in reversed(pool.nodes) if cluster.state[n] != SPARE][:count]
+            for n in nodes:
+                cluster.withdraw(n)
+                sim.power.node_out(pool.index)
+            pending[pool_name] = sorted(nodes)
+        sim.power.peak_it_w = sim.power.it_w
+        for step in sorted(sim.scenario.cluster.build_out, key=lambda s: s.in_service_s):
+            nodes, pending[step.pool] = (
+                pending[step.pool][: step.nodes],
+                pending[step.pool][step.nodes :],
+            )
+            if step.in_service_s < sim.horizon_s:
+                sim.at(step.in_service_s, self._commission, nodes)
+
+    def _commission(self, nodes: list[int]) -> None:
+        sim = self.sim
+        for n in nodes:
+            sim.cluster.commission(n)
+            sim.power.node_back(sim.cluster.pool_of[n])
+            sim.recorder.event(sim.now, "node_added", -1, "", n)
+        sim.request_schedule()

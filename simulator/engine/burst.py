@@ -1,0 +1,102 @@
+"""Cloud burst (hybrid): a job that cannot start on the cluster within the wait limit runs in
+the cloud instead.
+
+The job leaves the scheduler's queue, is marked `burst` and runs for its own full-speed
+duration (an opaque job its work; a training job its steps at the step time of its ideal
+placement on its pool's hardware, i.e. the cloud instance is assumed to match the node). It
+takes no cluster GPUs and no cluster power; its energy is estimated at the pool's full-compute
+draw so cost and carbon models can account for it. Cloud-side failures are not simulated.
+Jobs marked `onprem_only` (data residency) and inference services never burst.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from simulator.engine.jobs import DONE, QUEUED, RUNNING, Job
+from simulator.engine.power import PoolPower
+from simulator.engine.step_time import Placement
+from simulator.engine.training import TrainingJob
+
+if TYPE_CHECKING:
+    from simulator.engine.core import Simulation
+
+
+class BurstRouter:
+    """Watches queued jobs and sends those that wait past the limit to the cloud."""
+
+    def __init__(self, sim: Simulation, wait_limit_s: float) -> None:
+        self.sim = sim
+        self.wait_limit_s = wait_limit_s
+        self.inflight: dict[int, Job] = {}
+
+    @staticmethod
+    def may_burst(job: Job) -> bool:
+        """Services and data-residency jobs stay on the cluster."""
+        if job.kind == "service":
+            return False
+        return not (isinstance(job, TrainingJob) and job.spec.onprem_only)
+
+    def on_submit(self, job: Job) -> None:
+        """A job was queued: check on it when the wait limit passes."""
+        if self.may_burst(job):
+            self.sim.at(self.wait_limit_s, self._check, job)
+
+    def _check(self, job: Job) -> None:
+        sim = self.sim
+        if job.state != QUEUED or job.starts > 0 or not sim.scheduler.withdraw(job):
+            return
+        pool = sim.pools_for(job)[0]
+        duration_s = self._duration_s(job, pool)
+        job.burst = True
+        job.state = RUNNING
+        job.pool_index = -1
+        job.first_start_s = job.last_start_s = sim.now
+        job.starts = 1
+        job.burst_w = job.num_gpus * _busy_w_per_gpu(PoolPower.of(pool))
+        sim.queued -= 1
+        self.inflight[job.id] = job
+        sim.recorder.event(sim.now, "burst", job.id, job.name, -1, duration_s, pool.name)
+        sim.at(duration_s, self._finish, job, duration_s)
+        sim.request_schedule()
+
+    def _duration_s(self, job: Job, pool) -> float:  # noqa: ANN001
+        if isinstance(job, TrainingJob):
+            nodes = math.ceil(job.num_gpus / pool.gpus_per_node)
+            ideal = Placement(
+                pool=pool.name,
+                num_gpus=job.num_gpus,
+                gpus_per_node=min(job.num_gpus, pool.gpus_per_node),
+                nodes=nodes,
+                pods=math.ceil(nodes / pool.nodes_per_pod),
+            )
+            job.step_s = job.nominal_step_s = self.sim.step_time_for(job, ideal).step_s
+            return job.total_steps * job.step_s
+        return job.estimate_s()
+
+    def _account(self, job: Job, elapsed_s: float) -> None:
+        job.gpu_s = job.num_gpus * elapsed_s
+        job.energy_j = job.burst_w * elapsed_s
+        if isinstance(job, TrainingJob):
+            job.steps = min(float(job.total_steps), elapsed_s / job.step_s)
+        else:
+            job.remaining_s = max(0.0, job.remaining_s - elapsed_s)  # type: ignore[attr-defined]
+
+    def _finish(self, job: Job, duration_s: float) -> None:
+        sim = self.sim
+        self._account(job, duration_s)
+        self.inflight.pop(job.id, None)
+        job.state = DONE
+        job.end_s = sim.now
+        sim.recorder.event(sim.now, "end", job.id, job.name)
+
+    def wrap_up(self) -> None:
+        """Account for burst jobs still running at the horizon."""
+        now = self.sim.now
+        for job in self.inflight.values():
+            self._account(job, now - job.first_start_s)
+
+
+def _busy_w_per_gpu(pp: PoolPower) -> float:
+    return pp.gpu_idle_w + pp.state_dyn_w["compute"] + pp.overhead_busy_per_gpu_w

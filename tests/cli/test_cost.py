@@ -1,0 +1,116 @@
+"""`infrasim cost compare` and the costs `infrasim run` adds, through CliRunner and a process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from simulator.cli import app
+from simulator.cli.cost import parse_horizon_months
+from simulator.errors import InputError
+from tests.conftest import write_yaml
+from tests.economics.conftest import PROFILES, fixed_jobs, scenario
+from tests.engine.conftest import PROFILES as ENGINE_PROFILES
+
+OPTIONS = [
+    {"name": "od", "sheet": "econtest-cloud"},
+    {"name": "ri", "sheet": "econtest-cloud", "purchase": "reserved_1yr"},
+    {"name": "own", "sheet": "econtest-owned", "purchase": "owned"},
+    {
+        "name": "hybrid",
+        "sheet": "econtest-owned",
+        "purchase": "owned",
+        "burst": {"sheet": "econtest-cloud", "wait_limit_hours": 1},
+    },
+]
+PROFILE_ARGS = ["--profiles", str(ENGINE_PROFILES), "--profiles", str(PROFILES)]
+
+
+@pytest.fixture
+def scenario_file(tmp_path):
+    data = scenario(
+        nodes=2,
+        days=7,
+        workloads={"synthetic_jobs": [fixed_jobs(30, gpus=8, hours=10, per_hour=0.5)]},
+        pricing={"options": OPTIONS, "horizon_months": 12},
+    )
+    return write_yaml(tmp_path / "s.yaml", data)
+
+
+def test_compare_json(runner, scenario_file):
+    result = runner.invoke(
+        app, ["cost", "compare", str(scenario_file), "--horizon", "24mo", "--json", *PROFILE_ARGS]
+    )
+    assert result.exit_code == 0, result.output
+    costs = json.loads(result.stdout)
+    assert costs["horizon_months"] == 24
+    assert set(costs["options"]) == {"od", "ri", "own", "hybrid"}
+    assert set(costs["break_even_month"]) == {"own", "hybrid"}
+    assert costs["options"]["hybrid"]["burst_jobs"] > 0
+
+
+def test_compare_table(runner, scenario_file):
+    result = runner.invoke(app, ["cost", "compare", str(scenario_file), *PROFILE_ARGS])
+    assert result.exit_code == 0, result.output
+    assert "break-even" in result.stdout and "cheapest:" in result.stdout
+
+
+def test_run_includes_costs_and_saves_tables(runner, scenario_file, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["run", str(scenario_file), "--json", "--out", str(out), *PROFILE_ARGS]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert set(summary["costs"]["options"]) == {"od", "ri", "own", "hybrid"}
+    for name in ("cost_options", "cost_monthly", "cost_cumulative", "capacity_monthly"):
+        assert (out / f"{name}.parquet").is_file()
+
+
+def test_bad_horizon_and_missing_price_exit_2(runner, scenario_file, tmp_path):
+    result = runner.invoke(
+        app, ["cost", "compare", str(scenario_file), "--horizon", "soon", *PROFILE_ARGS]
+    )
+    assert result.exit_code == 2 and "--horizon" in result.output
+    bad = write_yaml(
+        tmp_path / "bad.yaml",
+        scenario(
+            workloads={"synthetic_jobs": [fixed_jobs(1, 8, 1)]},
+            pricing={"options": [{"name": "s", "sheet": "econtest-nospot", "purchase": "spot"}]},
+        ),
+    )
+    result = runner.invoke(app, ["cost", "compare", str(bad), *PROFILE_ARGS])
+    assert result.exit_code == 2
+    assert "spot_interruptions_per_hour" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_parse_horizon():
+    assert parse_horizon_months("36mo") == 36
+    assert parse_horizon_months("3y") == 36
+    assert parse_horizon_months("18") == 18
+    with pytest.raises(InputError):
+        parse_horizon_months("0mo")
+
+
+def test_compare_in_a_subprocess(scenario_file):
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "simulator",
+            "cost",
+            "compare",
+            str(scenario_file),
+            "--json",
+            *PROFILE_ARGS,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["cheapest"] in {"od", "ri", "own", "hybrid"}
