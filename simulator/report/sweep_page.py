@@ -93,15 +93,21 @@ def pareto_section(
 
 
 def sensitivity_sections(
-    table: pd.DataFrame, axes: Sequence[str], figures: Sequence[SweepFigure]
+    table: pd.DataFrame, axes: Sequence[Sequence[str]], figures: Sequence[SweepFigure]
 ) -> list[Section]:
-    """Per swept field: each figure against the field's values, every point plus the average."""
+    """Per axis: each figure against the axis's values, every point plus the average.
+
+    `axes` holds each axis's columns; a zipped axis is drawn against its first column (its
+    other columns move with it).
+    """
     shown = list(figures)[:MAX_SENSITIVITY_FIGURES]
     ok = table[table["status"] == "ok"]
     if ok.empty or not shown:
         return []
+    flat = [c for group in axes for c in group]
     sections = []
-    for axis in axes:
+    for group in axes:
+        axis = group[0]
         fig = make_subplots(
             rows=1, cols=len(shown), subplot_titles=[label(f.column) for f in shown]
         )
@@ -119,7 +125,7 @@ def sensitivity_sections(
                     name="points",
                     legendgroup="points",
                     showlegend=col == 1,
-                    text=_hover(ok, axes),
+                    text=_hover(ok, flat),
                     hovertemplate="%{text}<br>%{y:.4g}<extra></extra>",
                 ),
                 row=1,
@@ -148,10 +154,11 @@ def sensitivity_sections(
             legend={"orientation": "h", "y": -0.2},
             hovermode="closest",
         )
-        fig.update_xaxes(title_text=label(axis))
+        fig.update_xaxes(title_text=label(axis), automargin=True)
+        together = f" (with {', '.join(group[1:])})" if len(group) > 1 else ""
         sections.append(
             Section(
-                f"Sensitivity to {axis}",
+                f"Sensitivity to {axis}{together}",
                 f"Each figure's mean (95% interval) at every point, against {axis}; the line "
                 "averages over the other axes.",
                 figure=fig,
@@ -164,11 +171,20 @@ def sensitivity_sections(
 def render_sweep_page(
     title: str,
     table: pd.DataFrame,
-    axes: Sequence[str],
+    axes: Sequence[Sequence[str]],
     figures: Sequence[SweepFigure],
     subtitle: str = "",
 ) -> str:
-    """The sweep's self-contained HTML page: front, sensitivity, and the whole table."""
+    """The sweep's self-contained HTML page: front, sensitivity, and the whole table.
+
+    Args:
+        title: page title.
+        table: the sweep table (see the module docstring for its columns).
+        axes: the table columns of each axis (several for a zipped axis), in axis order.
+        figures: the figures tabulated, objectives carrying their goal.
+        subtitle: a line under the title.
+    """
+    flat = [c for group in axes for c in group]
     objectives = [f for f in figures if f.goal is not None]
     counts = table["status"].value_counts()
     summary = (
@@ -179,7 +195,7 @@ def render_sweep_page(
     )
     sections = [
         Section("Summary", summary),
-        *pareto_section(table, axes, objectives),
+        *pareto_section(table, flat, objectives),
         *sensitivity_sections(table, axes, sorted(figures, key=lambda f: f.goal is None)),
         Section(
             "All points",

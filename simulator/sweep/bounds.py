@@ -1,0 +1,78 @@
+"""Analytical bounds on a point's figures, computed in milliseconds without simulating it.
+
+A search grid is mostly hopeless configurations (too few GPUs to meet the deadline); the
+performance model rules them out before the simulator spends seconds on each.
+
+`time_to_train_h.<job>` is at least its steps times the step time on the best placement the
+job could get (packed on the fewest nodes of one pod, tensor-parallel groups inside an NVLink
+domain, on the fastest pool it may use): the simulation only adds to that (queueing, failures
+and lost work, checkpoint stalls, power throttling, data and fabric contention, none of which
+speeds a step up). `time_to_train_h` (the slowest job) is at least the largest of them.
+`total_gpus` is known exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+from simulator.engine import Placement, Simulation
+from simulator.engine.step_time import checked_step_time
+from simulator.engine.training import total_steps
+from simulator.scenario import LoadedScenario
+
+Bounds = dict[str, tuple[float, float]]
+"""figure -> (lowest, highest) value the figure can take at this point."""
+
+
+def training_lower_bound_s(sim: Simulation, loaded: LoadedScenario, index: int) -> float:
+    """Fewest seconds training job `index` can take from start to finish.
+
+    Raises:
+        InputError: the job cannot run on any pool it may use (e.g. it does not fit in memory).
+    """
+    job = loaded.scenario.workloads.training_jobs[index]
+    model = loaded.models[job.name]
+    best = math.inf
+    for pool in loaded.scenario.cluster.pools:
+        if job.pool not in (None, pool.name):
+            continue
+        per_node = loaded.pool_nodes[pool.name].gpus_per_node
+        if job.num_gpus > pool.count * per_node:
+            continue
+        where = Placement(
+            pool=pool.name,
+            num_gpus=job.num_gpus,
+            gpus_per_node=min(job.num_gpus, per_node),
+            nodes=math.ceil(job.num_gpus / per_node),
+            pods=1,
+            tp_in_domain=True,
+        )
+        step = checked_step_time(
+            sim.step_time_fn,
+            job,
+            model,
+            where,
+            str(loaded.path),
+            f"workloads.training_jobs[{index}]",
+        )
+        best = min(best, total_steps(job) * step.step_s)
+    return best
+
+
+def analytical_bounds(loaded: LoadedScenario) -> Bounds:
+    """Bounds on the figures the performance model can speak for at this point.
+
+    Raises:
+        InputError: the point cannot be run at all (the engine rejects it, or a job fits nowhere).
+    """
+    sim = Simulation(loaded)
+    inf = math.inf
+    bounds: Bounds = {"total_gpus": (float(loaded.total_gpus), float(loaded.total_gpus))}
+    lows = []
+    for index, job in enumerate(loaded.scenario.workloads.training_jobs):
+        low_h = training_lower_bound_s(sim, loaded, index) / 3600.0
+        bounds[f"time_to_train_h.{job.name}"] = (low_h, inf)
+        lows.append(low_h)
+    if lows:
+        bounds["time_to_train_h"] = (max(lows), inf)
+    return bounds

@@ -1,0 +1,131 @@
+"""Running sweeps: same table whatever the workers or backend, resume after a kill, intervals.
+
+The checks the issue asks for: local and Ray backends give identical tables; a sweep killed
+midway completes on restart without redoing finished runs; intervals shrink with replications.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from simulator.sweep import load_sweep, run_sweep
+from tests.sweep.conftest import PROFILES, table_bytes
+
+DIRS = [str(PROFILES)]
+
+
+def _lines(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+
+
+def test_table_does_not_depend_on_worker_count(write_spec, sweep_catalog, tmp_path: Path) -> None:
+    sweep = load_sweep(write_spec(replications=2), sweep_catalog)
+    one = run_sweep(sweep, tmp_path / "one", workers=1, profile_dirs=DIRS)
+    two = run_sweep(sweep, tmp_path / "two", workers=2, profile_dirs=DIRS)
+    assert (one.ran, two.ran) == (12, 12)
+    assert table_bytes(one.table) == table_bytes(two.table)
+    table = one.table
+    assert list(table["point"]) == list(range(6))
+    assert set(table["status"]) == {"ok"}
+    # the figures really come from the runs: more GPUs, shorter waits for the batch jobs
+    assert list(table["total_gpus_mean"]) == [8, 8, 16, 16, 24, 24]
+    assert table.loc[4, "mean_wait_s_mean"] < table.loc[0, "mean_wait_s_mean"]
+    assert table["pareto"].any()
+    for name in ("points.parquet", "points.csv", "report.html"):
+        assert (tmp_path / "one" / name).stat().st_size > 0
+
+
+def test_injected_failure_then_restart_redoes_nothing(
+    write_spec, sweep_catalog, tmp_path: Path
+) -> None:
+    sweep = load_sweep(write_spec(replications=2), sweep_catalog)
+    out = tmp_path / "out"
+
+    def stop_after_five(done: int, total: int) -> None:
+        if done == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(sweep, out, workers=2, profile_dirs=DIRS, progress=stop_after_five)
+    first = _lines(out)
+    assert len(first) == 5
+    assert not (out / "points.parquet").exists()
+    resumed = run_sweep(sweep, out, workers=2, profile_dirs=DIRS)
+    assert (resumed.ran, resumed.reused) == (7, 5)
+    after = _lines(out)
+    assert after[:5] == first and len({r["key"] for r in after}) == len(after) == 12
+    fresh = run_sweep(sweep, tmp_path / "fresh", workers=2, profile_dirs=DIRS, write=False)
+    assert table_bytes(resumed.table) == table_bytes(fresh.table)
+    again = run_sweep(sweep, out, workers=2, profile_dirs=DIRS)
+    assert (again.ran, again.reused) == (0, 12)
+
+
+def test_killed_process_then_restart_completes(write_spec, sweep_catalog, tmp_path: Path) -> None:
+    spec = write_spec(replications=3)
+    out = tmp_path / "out"
+    env = dict(os.environ, INFRASIM_PROFILES=str(PROFILES))
+    cmd = [
+        sys.executable,
+        "-m",
+        "simulator",
+        "sweep",
+        str(spec),
+        "--workers",
+        "1",
+        "--out",
+        str(out),
+    ]
+    proc = subprocess.Popen(
+        cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    runs = out / "runs.jsonl"
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline and proc.poll() is None:
+            if runs.is_file() and runs.read_text().count("\n") >= 3:
+                break
+            time.sleep(0.01)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its pool workers, mid-sweep
+        proc.wait()
+    killed = _lines(out)
+    assert 3 <= len(killed) < 18, "the sweep should be killed midway"
+    sweep = load_sweep(spec, sweep_catalog)
+    resumed = run_sweep(sweep, out, workers=2, profile_dirs=DIRS)  # as the env gave them
+    assert resumed.reused == len(killed) and resumed.ran == 18 - len(killed)
+    assert len({r["key"] for r in _lines(out)}) == 18
+
+
+def test_intervals_shrink_as_replications_grow(write_spec, sweep_catalog, tmp_path: Path) -> None:
+    spec = write_spec(axes=[{"path": "cluster.pools[0].count", "values": [2]}])
+    widths = []
+    for n in (3, 12):
+        sweep = load_sweep(spec, sweep_catalog, replications=n)
+        table = run_sweep(sweep, tmp_path / "out", workers=2, profile_dirs=DIRS, write=False).table
+        assert table.loc[0, "replications"] == n
+        widths.append(table.loc[0, "it_energy_kwh_ci95"])
+    assert widths[0] > 0 and widths[1] < 0.7 * widths[0]
+
+
+def test_invalid_points_are_recorded_not_fatal(write_spec, sweep_catalog, tmp_path: Path) -> None:
+    spec = write_spec(axes=[{"path": "workloads.training_jobs[0].num_gpus", "values": [8, 16, 40]}])
+    table = run_sweep(load_sweep(spec, sweep_catalog), tmp_path / "o", profile_dirs=DIRS).table
+    assert list(table["status"]) == ["ok", "ok", "invalid"]
+    assert "needs 40 GPUs but its pool has 16" in table.loc[2, "error"]
+
+
+def test_ray_backend_gives_the_same_table(write_spec, sweep_catalog, tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    sweep = load_sweep(write_spec(replications=2), sweep_catalog)
+    local = run_sweep(sweep, tmp_path / "local", workers=2, profile_dirs=DIRS, write=False)
+    ray = run_sweep(sweep, tmp_path / "ray", backend="ray", workers=2, profile_dirs=DIRS)
+    assert ray.ran == 12
+    assert table_bytes(local.table) == table_bytes(ray.table)
