@@ -28,6 +28,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.figures import figure, write_figures  # noqa: E402
 from simulator.catalog import Catalog  # noqa: E402
 from simulator.engine import Simulation  # noqa: E402
 from simulator.results import Results  # noqa: E402
@@ -210,7 +211,9 @@ def main() -> None:
     parser.add_argument("--only", choices=["training", "trace", "events"])
     parser.add_argument("--jobs", type=int, default=100_000)
     parser.add_argument("--load", type=float, default=0.9, help="offered load of the trace")
+    parser.add_argument("--json-out", type=Path, help="figures as JSON (figures.py)")
     args = parser.parse_args()
+    figures: list[dict] = []
     cat = catalog()
     print(f"profiles: {hardware(cat)}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -224,6 +227,10 @@ def main() -> None:
                 f"{r['checkpoint_interval_min']:.1f} min, step {r['step_time_s']:.2f} s, "
                 f"goodput {r['goodput']:.1%}  [target < 5 s]"
             )
+            figures.append(
+                figure("training 16,384 GPUs x 54 days, wall", r["wall_s"], "s", "< 5 s",
+                       r["wall_s"] < 5)
+            )  # fmt: skip
         trace = None
         if args.only in (None, "trace", "events"):
             trace = bench_trace(directory, cat, args.jobs, args.load)
@@ -235,12 +242,22 @@ def main() -> None:
                 f"mean wait {trace['mean_wait_h']:.2f} h, utilization "
                 f"{trace['gpu_utilization']:.1%}  [target < 60 s]"
             )
+            figures.append(
+                figure(f"trace replay {args.jobs:,} jobs on 4,096 GPUs, wall", trace["wall_s"],
+                       "s", "< 60 s", trace["wall_s"] < 60)
+            )  # fmt: skip
         if trace is not None:
             bare = bare_simpy_rate()
             print(
                 f"events/s: engine {trace['events_per_s']:,.0f}, bare SimPy timeouts "
                 f"{bare:,.0f}: ratio {trace['events_per_s'] / bare:.2f}  [aim > 0.5]"
             )
+            ratio = trace["events_per_s"] / bare
+            figures.append(figure("engine events/s", trace["events_per_s"], "events/s"))
+            figures.append(
+                figure("engine events/s over bare SimPy timeouts", ratio, "x", "> 0.5", ratio > 0.5)
+            )
+    write_figures(args.json_out, figures)
 
 
 if __name__ == "__main__":

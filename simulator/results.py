@@ -43,6 +43,7 @@ from simulator.catalog import Catalog
 from simulator.engine import RunRecord, Simulation, StepTimeFn
 from simulator.engine.recorder import EVENT_COLUMNS, TIMELINE_COLUMNS
 from simulator.errors import InputError, Problem
+from simulator.invariants import check_invariants
 from simulator.scenario import LoadedScenario, load_scenario
 
 FILES = ("jobs.parquet", "events.parquet", "timeline.parquet", "summary.json")
@@ -91,13 +92,19 @@ class Results:
         timeline["it_kw"] = raw["it_power_w"] / 1000.0
         timeline["facility_kw"] = timeline["it_kw"] * pue
         summary = _summarize(jobs, events, timeline, meta)
-        return cls(jobs=jobs, events=events, timeline=timeline, summary=summary)
+        serving = meta.get("serving") or {}
+        tables = _serving_tables(serving)
+        if serving:
+            summary["serving"] = _plain({name: rec["summary"] for name, rec in serving.items()})
+        return cls(jobs=jobs, events=events, timeline=timeline, summary=summary, tables=tables)
 
     # ------------------------------------------------------------------ files
-    def save(self, out: str | Path) -> Path:
+    def save(self, out: str | Path, extra_files: dict[str, str] | None = None) -> Path:
         """Write the tables and summary under `out`, atomically; returns the directory.
 
         An existing `out` is replaced only if it holds earlier results (a summary.json).
+        `extra_files` (file name to text, e.g. a rendered `report.html`) are written inside
+        the same atomic step, so they appear together with the tables or not at all.
 
         Raises:
             InputError: `out` is a file, or a non-empty directory that holds no results.
@@ -120,6 +127,7 @@ class Results:
         parent = out.parent
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        old: Path | None = None
         try:
             self.jobs.to_parquet(tmp / "jobs.parquet", index=False)
             self.events.to_parquet(tmp / "events.parquet", index=False)
@@ -129,16 +137,23 @@ class Results:
             (tmp / "summary.json").write_text(
                 json.dumps(_plain(self.summary), indent=2, allow_nan=False) + "\n"
             )
+            for name, content in sorted((extra_files or {}).items()):
+                if Path(name).name != name or name in FILES or name.endswith(".parquet"):
+                    raise ValueError(f"extra file name {name!r} is not a plain new file name")
+                (tmp / name).write_text(content, encoding="utf-8")
             if out.exists():
                 old = parent / f".{out.name}.old-{uuid.uuid4().hex}"
                 out.rename(old)
-                tmp.rename(out)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(out)
+            tmp.rename(out)
         except BaseException:
+            # Ctrl-C (or a failure) between the two renames must not leave the earlier
+            # results under a hidden name: put them back.
+            if old is not None and old.exists() and not out.exists():
+                old.rename(out)
             shutil.rmtree(tmp, ignore_errors=True)
             raise
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
         return out
 
     @classmethod
@@ -171,6 +186,31 @@ class Results:
                 if path.name not in FILES
             },
         )
+
+
+SERVING_TIMELINE_COLUMNS = (
+    "time_s",
+    "service",
+    "replicas",
+    "replicas_starting",
+    "batch_size",
+    "queue_length",
+    "kv_utilization",
+)
+"""One row per service per `timeline_interval_s`: replicas serving and starting, sequences
+running (the batch), requests waiting, and the share of the KV cache in use."""
+
+
+def _serving_tables(serving: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """`requests` (one row per arrived request) and `serving_timeline`, all services."""
+    if not serving:
+        return {}
+    requests = pd.concat(
+        [pd.DataFrame(rec["requests"]) for rec in serving.values()], ignore_index=True
+    )
+    rows = [row for rec in serving.values() for row in rec["timeline"]]
+    timeline = pd.DataFrame.from_records(rows, columns=list(SERVING_TIMELINE_COLUMNS))
+    return {"requests": requests, "serving_timeline": timeline}
 
 
 def _time_weighted(timeline: pd.DataFrame, column: str, horizon_s: float) -> float:
@@ -211,6 +251,8 @@ def _summarize(
         "horizon_days": horizon / 86400.0,
         "total_gpus": total_gpus,
         "nodes": meta["nodes"],
+        "nodes_per_rack": meta.get("nodes_per_rack"),
+        "active_nodes_per_rack_cap": meta.get("active_nodes_per_rack_cap"),
         "scheduler": meta["scheduler"],
         "placement": meta["placement"],
         "jobs_submitted": int((jobs["status"] != "pending").sum()),
@@ -254,7 +296,7 @@ def _summarize(
         "storage_peak_used_tb": meta["storage_peak_used_tb"],
         "failure_rate_per_gpu_hour": meta["failure_rate_per_gpu_hour"],
         "trace_jobs_skipped": meta["trace_jobs_skipped"],
-        "inference_services_reserved": meta["services"],
+        "inference_services": meta["services"],
         "events_processed": meta["events_processed"],
     }
     return _plain(summary)
@@ -285,4 +327,6 @@ def simulate(
     if not isinstance(scenario, LoadedScenario):
         scenario = load_scenario(scenario, catalog, settings)
     record = Simulation(scenario, seed=seed, step_time=step_time).run(progress)
-    return Results.from_record(record)
+    results = Results.from_record(record)
+    check_invariants(results)  # a broken conservation law is a bug: refuse, loudly
+    return results

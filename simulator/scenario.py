@@ -6,6 +6,8 @@ dangling ids, overrides that break a profile, jobs bigger than their pool, missi
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,10 +31,13 @@ class LoadedScenario:
     pool_nodes: dict[str, NodeProfile] = field(default_factory=dict)
     models: dict[str, TransformerModel] = field(default_factory=dict)
 
-    def resolve_path(self, relative: str) -> Path:
-        """A path named in the scenario, relative to the scenario file."""
-        candidate = Path(relative)
-        return candidate if candidate.is_absolute() else self.path.parent / candidate
+    def resolve_path(self, relative: str, field_name: str = "") -> Path:
+        """A file the scenario names (trace, calibration): see `scenario_file_path`.
+
+        Raises:
+            InputError: the path breaks the rule, naming `field_name`.
+        """
+        return scenario_file_path(self.path, relative, field_name)
 
     @property
     def total_gpus(self) -> int:
@@ -41,6 +46,46 @@ class LoadedScenario:
             pool.count * self.pool_nodes[pool.name].gpus_per_node
             for pool in self.scenario.cluster.pools
         )
+
+
+MAX_PATH_BYTES = 4096
+"""Longer paths are refused up front rather than failing inside the OS (ENAMETOOLONG)."""
+
+
+def scenario_file_path(scenario: Path, named: str, field_name: str = "") -> Path:
+    """Where a path written in scenario file `scenario` points, by the one rule for them all.
+
+    A relative path is read relative to the scenario file's directory and must stay inside
+    it: `traces/a.csv` is fine, `../../home/me/.ssh/id_rsa` is refused, so a scenario
+    shared with you cannot make infrasim read (and echo in error messages) files beside it.
+    An absolute path is taken as written: its author named that exact file on purpose.
+    Symbolic links inside the directory are followed (they are the reader's own doing).
+
+    Raises:
+        InputError: the path escapes, is empty, holds a NUL byte, or is too long.
+    """
+
+    def refuse(why: str) -> InputError:
+        shown = repr(named if len(named) <= 80 else named[:77] + "...")
+        return InputError([Problem(str(scenario), field_name or "(path)", f"{why}: {shown}")])
+
+    if not named or "\0" in named:
+        raise refuse("not a usable file name")
+    try:
+        encoded = os.fsencode(named)
+    except UnicodeError:
+        raise refuse("not a usable file name") from None
+    if len(encoded) > MAX_PATH_BYTES or any(len(p) > 255 for p in encoded.split(b"/")):
+        raise refuse(f"path is too long (at most {MAX_PATH_BYTES} bytes, 255 per name)")
+    candidate = Path(named)
+    if candidate.is_absolute():
+        return candidate
+    if os.path.normpath(named).split(os.sep)[0] == os.pardir:
+        raise refuse(
+            "a relative path must stay inside the scenario's directory (no '..' out of it); "
+            "give an absolute path to read a file elsewhere"
+        )
+    return scenario.parent / candidate
 
 
 def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -105,7 +150,7 @@ def apply_settings(data: Any, settings: list[str], origin: str) -> Any:
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
+                if not re.fullmatch("[0-9]{1,9}", part) or int(part) >= len(node):
                     raise InputError([Problem(origin, key, f"no list item {part!r}")])
                 index = int(part)
                 if last:
@@ -164,7 +209,7 @@ def _apply_calibration(loaded: LoadedScenario, override: str | Path | None) -> l
         cal_path = Path(override)
     else:
         assert field_value is not None
-        cal_path = loaded.resolve_path(field_value)
+        cal_path = loaded.resolve_path(field_value, "calibration")
         if not cal_path.is_file():
             return [
                 Problem(
@@ -269,7 +314,7 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
                 )
             )
     for i, trace in enumerate(s.workloads.job_traces):
-        if not loaded.resolve_path(trace.path).is_file():
+        if not loaded.resolve_path(trace.path, f"workloads.job_traces[{i}].path").is_file():
             problems.append(
                 Problem(
                     file,
@@ -279,7 +324,8 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
             )
     for i, service in enumerate(s.workloads.inference_services):
         tp = service.traffic.trace_path
-        if tp is not None and not loaded.resolve_path(tp).is_file():
+        where = f"workloads.inference_services[{i}].traffic.trace_path"
+        if tp is not None and not loaded.resolve_path(tp, where).is_file():
             problems.append(
                 Problem(
                     file,
@@ -296,7 +342,7 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
                 catalog, option.burst, file, f"pricing.options[{i}].burst"
             )
     trace = s.pricing.carbon_trace_path
-    if trace is not None and not loaded.resolve_path(trace).is_file():
+    if trace is not None and not loaded.resolve_path(trace, "pricing.carbon_trace_path").is_file():
         problems.append(
             Problem(file, "pricing.carbon_trace_path", f"carbon trace not found: {trace}")
         )

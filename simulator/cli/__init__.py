@@ -7,11 +7,18 @@ from typing import Annotated
 import typer
 
 from simulator import __version__
-from simulator.cli import estimate_llm  # noqa: F401  (registers estimate training/inference)
+from simulator.cli import (
+    estimate_llm,  # noqa: F401  (registers estimate training/inference)
+    estimate_serving,  # noqa: F401  (registers estimate serving)
+)
+from simulator.cli.calibrate import calibrate_app
+from simulator.cli.cost import cost_app
 from simulator.cli.estimate import estimate_app
 from simulator.cli.profiles import profiles_app
+from simulator.cli.report import compare_command, report_command
 from simulator.cli.run import run_command
 from simulator.cli.scenario import scenario_app
+from simulator.cli.sweep import search_command, sweep_command
 from simulator.cli.validate import validate_command
 
 app = typer.Typer(
@@ -24,8 +31,14 @@ app = typer.Typer(
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(estimate_app, name="estimate")
+app.add_typer(calibrate_app, name="calibrate")
+app.add_typer(cost_app, name="cost")
 app.command("run")(run_command)
 app.command("validate")(validate_command)
+app.command("report")(report_command)
+app.command("compare")(compare_command)
+app.command("sweep")(sweep_command)
+app.command("search")(search_command)
 
 
 def _version(value: bool) -> None:

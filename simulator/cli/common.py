@@ -18,10 +18,13 @@ import typer
 
 from simulator.catalog import Catalog
 from simulator.errors import InputError
+from simulator.invariants import InvariantViolation
 
 EXIT_BAD_INPUT = 2
 EXIT_IO_ERROR = 1
 EXIT_INTERRUPTED = 130
+EXIT_BUG = 3
+"""A run broke one of its own invariants (simulator/invariants.py): a bug to report."""
 
 ProfilesOption = Annotated[
     list[Path] | None,
@@ -32,6 +35,15 @@ ProfilesOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
+CalibrationOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--calibration",
+        help="Calibration file from `infrasim calibrate run`: replaces the measured GPU's "
+        "efficiency table (or adds the measured CPU as a device).",
+        show_default=False,
+    ),
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,16 +75,30 @@ def guarded(command: F) -> F:
                 err=True,
             )
             raise typer.Exit(EXIT_IO_ERROR) from None
+        except InvariantViolation as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(EXIT_BUG) from None
         except KeyboardInterrupt:
-            typer.echo("interrupted; earlier outputs were left as they were", err=True)
+            typer.echo(interrupted_message(kwargs.get("out")), err=True)
             raise typer.Exit(EXIT_INTERRUPTED) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def load_catalog(profiles: list[Path] | None) -> Catalog:
-    """The built-in catalog plus user directories."""
-    return Catalog.load(profiles or [])
+def interrupted_message(out: Any) -> str:
+    """What Ctrl-C left behind: outputs are replaced only by a finished write, never partly."""
+    if isinstance(out, Path):
+        if (out / "summary.json").is_file():
+            return f"interrupted; {out} was left as it was (it still holds the earlier results)"
+        if out.exists():
+            return f"interrupted; {out} was left as it was"
+        return f"interrupted; nothing was written ({out} was not created)"
+    return "interrupted; earlier outputs were left as they were"
+
+
+def load_catalog(profiles: list[Path] | None, calibration: Path | None = None) -> Catalog:
+    """The built-in catalog plus user directories, with a calibration overlay if given."""
+    return Catalog.load(profiles or []).with_calibration(calibration)
 
 
 def _json_safe(value: Any) -> Any:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from simulator.catalog import Catalog
 from simulator.cli.common import (
+    CalibrationOption,
     JsonOption,
     ProfilesOption,
     dumps,
@@ -203,6 +204,7 @@ def run_estimate(
     input_file: Path | None,
     json_: bool,
     profiles: list[Path] | None,
+    calibration: Path | None = None,
 ) -> None:
     """The body of an estimate command: flags or --input, one validation path, one catalog.
 
@@ -235,9 +237,10 @@ def run_estimate(
         json_: print one JSON object instead of the human table (ignored with --input, which
             always prints JSON lines).
         profiles: extra profile directories.
+        calibration: a calibration file laid over the catalog (`--calibration`).
     """
     given = {k: v for k, v in flags.items() if v is not None}
-    catalog = load_catalog(profiles)
+    catalog = load_catalog(profiles, calibration)
     if input_file is not None:
         failed = total = 0
         for result in run_batch(model, compute, input_file, catalog, defaults=given):
@@ -355,12 +358,19 @@ def gemm(
     input: InputOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
+    calibration: CalibrationOption = None,
 ) -> None:
     """Time of one matrix multiply: time_s, tflops, efficiency."""
     flags = {"gpu": gpu, "node": node, "m": m, "n": n, "k": k, "dtype": dtype}
     flags.update(batch=batch, burst=burst)
     run_estimate(
-        GemmRequest, compute_gemm, flags=flags, input_file=input, json_=json_, profiles=profiles
+        GemmRequest,
+        compute_gemm,
+        flags=flags,
+        input_file=input,
+        json_=json_,
+        profiles=profiles,
+        calibration=calibration,
     )
 
 
@@ -403,6 +413,7 @@ def compute_collective(request: CollectiveRequest, catalog: Catalog) -> dict[str
         "algbw_gb_per_s": est.algbw_gb_per_s,
         "busbw_gb_per_s": est.busbw_gb_per_s,
         "algorithm": est.algorithm,
+        "protocol": est.protocol,
     }
 
 
@@ -443,6 +454,7 @@ def collective(
     input: InputOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
+    calibration: CalibrationOption = None,
 ) -> None:
     """Time of one collective: time_s, algbw_gb_per_s, busbw_gb_per_s, algorithm."""
     flags = {"op": op, "gpu": gpu, "node": node, "num_gpus": num_gpus}
@@ -455,4 +467,5 @@ def collective(
         input_file=input,
         json_=json_,
         profiles=profiles,
+        calibration=calibration,
     )

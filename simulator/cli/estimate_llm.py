@@ -15,7 +15,7 @@ import typer
 from pydantic import Field, ValidationError
 
 from simulator.catalog import Catalog
-from simulator.cli.common import JsonOption, ProfilesOption, guarded
+from simulator.cli.common import CalibrationOption, JsonOption, ProfilesOption, guarded
 from simulator.cli.estimate import (
     EstimateRequest,
     GpuOption,
@@ -457,6 +457,7 @@ def training(
     input: InputOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
+    calibration: CalibrationOption = None,
 ) -> None:
     """One training step: step_time_s, tokens_per_s, TFLOP/s per GPU, MFU, memory, breakdown."""
     flags = dict(
@@ -502,6 +503,7 @@ def training(
         input_file=input,
         json_=json_,
         profiles=profiles,
+        calibration=calibration,
     )
 
 
@@ -534,6 +536,7 @@ def inference(
     input: InputOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
+    calibration: CalibrationOption = None,
 ) -> None:
     """One static batch: ttft_s, tpot_s, e2e_latency_s, output_tokens_per_s, memory, max_batch."""
     flags = dict(
@@ -568,4 +571,5 @@ def inference(
         input_file=input,
         json_=json_,
         profiles=profiles,
+        calibration=calibration,
     )

@@ -9,7 +9,17 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
-from simulator.cli.common import JsonOption, ProfilesOption, guarded, load_catalog, print_json
+from simulator.cli.common import (
+    CalibrationOption,
+    JsonOption,
+    ProfilesOption,
+    guarded,
+    load_catalog,
+    print_json,
+)
+from simulator.cli.cost import attach_costs, cost_lines
+from simulator.invariants import check_invariants
+from simulator.report import REPORT_FILE, input_tables, render_report
 from simulator.results import Results, simulate
 from simulator.scenario import load_scenario
 
@@ -71,6 +81,7 @@ def _human(summary: dict[str, Any], out: Path | None) -> None:
     ]
     for name, goodput in s["training_goodput"].items():
         lines.append(f"  {name}: goodput {_fmt(goodput, '%', 100)}")
+    lines += cost_lines(s)
     if out is not None:
         lines.append(f"results written to {out}")
     typer.echo("\n".join(lines))
@@ -83,8 +94,8 @@ def run_command(
         Path | None,
         typer.Option(
             "--out",
-            help="Directory for jobs/events/timeline Parquet tables and summary.json "
-            "(written atomically).",
+            help="Directory for jobs/events/timeline Parquet tables, summary.json and a "
+            "self-contained report.html (written atomically).",
             show_default=False,
         ),
     ] = None,
@@ -102,18 +113,24 @@ def run_command(
     ] = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
+    calibration: CalibrationOption = None,
 ) -> None:
     """Simulate a scenario: jobs, queues, failures, checkpoints, power and energy."""
     catalog = load_catalog(profiles)
-    loaded = load_scenario(scenario, catalog, settings or [])
+    loaded = load_scenario(scenario, catalog, settings or [], calibration=calibration)
     bar = ProgressBar(sys.stderr) if (sys.stderr.isatty() and not json_) else None
     try:
         results: Results = simulate(loaded, seed=seed, progress=bar)
     finally:
         if bar is not None:
             bar.close()
+    attach_costs(loaded, results)
+    check_invariants(results)  # again, now that costs are attached
     if out is not None:
-        results.save(out)
+        # The report is rendered last (after every layer has added its tables) and saved in
+        # the same atomic step as the tables it shows.
+        results.tables.update(input_tables(loaded, results.summary))
+        results.save(out, extra_files={REPORT_FILE: render_report(results)})
     if json_:
         print_json(results.summary)
     else:

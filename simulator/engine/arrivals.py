@@ -20,6 +20,9 @@ from simulator.schema.scenario import SyntheticJobs
 if TYPE_CHECKING:
     from simulator.engine.core import Simulation
 
+MONTH_S = 365.25 / 12 * 86400.0
+"""An average calendar month, seconds (growth rates and cost months use it)."""
+
 LOGNORMAL_SIGMA = 1.0
 """Shape of lognormal job durations (the mean is the scenario's mean_duration_hours); about
 the spread of GPU job run times in the Philly and Helios traces (assumption)."""
@@ -36,10 +39,26 @@ class SyntheticSource:
         self.mean_s = spec.mean_duration_hours * 3600.0
         self.count = 0
         self.gpus = np.asarray(spec.gpus_per_job, dtype=np.int64)
+        self.growth_per_s = math.log1p(spec.growth_per_month) / MONTH_S
 
     def start(self) -> None:
         """Schedule the first arrival."""
-        self.sim.at(self.rng.exponential(self.mean_gap_s), self._arrive)
+        self.sim.at(self._gap_s(), self._arrive)
+
+    def _gap_s(self) -> float:
+        """Time to the next arrival; with growth, the arrival rate is r0 * exp(k t).
+
+        Inverts the integrated rate: an exponential draw `gap` at the base rate is the same
+        expected number of arrivals as the interval [t, t'] with (exp(k t') - exp(k t)) / k =
+        gap, so a zero growth rate reproduces the plain Poisson stream draw for draw.
+        """
+        gap = float(self.rng.exponential(self.mean_gap_s))
+        k = self.growth_per_s
+        if k == 0:
+            return gap
+        now = self.sim.now
+        inner = math.exp(k * now) + gap * k
+        return math.log(inner) / k - now if inner > 0 else math.inf
 
     def _duration(self) -> float:
         kind = self.spec.duration
@@ -65,7 +84,7 @@ class SyntheticSource:
         self.count += 1
         sim.submit(job)
         if spec.count is None or self.count < spec.count:
-            sim.at(self.rng.exponential(self.mean_gap_s), self._arrive)
+            sim.at(self._gap_s(), self._arrive)
 
 
 class TraceSource:

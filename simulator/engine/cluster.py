@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from simulator.schema.gpu import GpuProfile
 from simulator.schema.node import NodeProfile
 
-UP, DOWN, SPARE = 0, 1, 2
-"""Node states: in service, out for repair, held as a hot spare."""
+UP, DOWN, SPARE, ABSENT = 0, 1, 2, 3
+"""Node states: in service, out for repair, held as a hot spare, not yet delivered."""
 
 Allocation = list[tuple[int, int]]
 """(node, GPUs on that node) pairs, nodes in ascending order."""
@@ -297,6 +297,16 @@ class Cluster:
         else:
             self.state[n] = UP
             self._bucket(n)
+
+    def withdraw(self, n: int) -> None:
+        """Hold an idle node out of the cluster until it is delivered (capacity plans)."""
+        self._unbucket(n)
+        self.state[n] = ABSENT
+
+    def commission(self, n: int) -> None:
+        """A delivered node enters service."""
+        self.state[n] = UP
+        self._bucket(n)
 
     def take_spare(self, pool: Pool, gpus: int, near: int | None = None) -> int | None:
         """A node for a job that lost one: a hot spare, else an eligible node with room.

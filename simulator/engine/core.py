@@ -26,14 +26,19 @@ from simpy.events import Timeout
 from simulator.catalog import Catalog
 from simulator.engine import failure_rates
 from simulator.engine.arrivals import SyntheticSource, TraceSource
+from simulator.engine.budget import check_budget
+from simulator.engine.build_out import BuildOut, added_nodes
+from simulator.engine.burst import BurstRouter
 from simulator.engine.cluster import Allocation, Cluster, Pool
 from simulator.engine.fabric import Fabric
-from simulator.engine.jobs import DONE, PENDING, QUEUED, RUNNING, Job, OpaqueJob
+from simulator.engine.jobs import DONE, PENDING, QUEUED, RUNNING, Job
 from simulator.engine.placement import PLACEMENTS, PlacementPolicy
 from simulator.engine.power import Power
 from simulator.engine.recorder import Recorder, RunRecord
 from simulator.engine.rng import Streams
 from simulator.engine.scheduling import SCHEDULERS, Scheduler
+from simulator.engine.serving.in_cluster import build_services, serving_records
+from simulator.engine.spot import SpotReclaims
 from simulator.engine.step_time import (
     PerfStepTime,
     Placement,
@@ -100,6 +105,7 @@ class Simulation:
         self.streams = Streams(self.seed)
         self.recorder = Recorder()
         self.horizon_s = s.horizon_days * 86400.0
+        check_budget(loaded, self.horizon_s)  # refuse what cannot finish, before building it
         self.events_processed = 0
         self.jobs: list[Job] = []
         self.running: dict[int, Job] = {}
@@ -126,6 +132,7 @@ class Simulation:
             clock=lambda: self.env.now,
         )
         self.power.on_throttle = self._throttle_changed
+        self.build_out = BuildOut(self)
         if cap_kw and cap_kw * 1000.0 <= self.power.baseline_w:
             field = "policies.power.cap_kw" if s.policies.power.cap_kw else "cluster.facility"
             raise InputError(
@@ -156,6 +163,9 @@ class Simulation:
         self.scheduler: Scheduler = self._policy(
             SCHEDULERS, s.policies.scheduler, "policies.scheduler", self
         )
+        burst = s.cluster.burst
+        self.burst = BurstRouter(self, burst.wait_limit_hours * 3600.0) if burst else None
+        self.spot = SpotReclaims(self)
         self._sources: list[Any] = []
         self._build_workloads()
 
@@ -178,9 +188,11 @@ class Simulation:
     def _build_cluster(self, catalog: Catalog) -> Cluster:
         s = self.scenario
         pools = []
+        added = added_nodes(s.cluster)
         for pool in s.cluster.pools:
             node = self.loaded.pool_nodes[pool.name]
-            pools.append((pool.name, node, catalog.gpu(node.gpu), pool.count))
+            count = pool.count + added.get(pool.name, 0)
+            pools.append((pool.name, node, catalog.gpu(node.gpu), count))
         max_node_w = max(node.max_power_w for _, node, _, _ in pools)
         rack_w = self.facility.max_kw_per_rack * 1000.0
         rack_cap = math.floor(rack_w / max_node_w + 1e-9)
@@ -248,20 +260,8 @@ class Simulation:
         s = self.scenario
         file = self.file
         problems: list[Problem] = []
-        for service in s.workloads.inference_services:
-            gpus = service.replicas * service.tp * service.pp
-            job = OpaqueJob(
-                len(self.jobs),
-                service.name,
-                work_s=math.inf,
-                source="service",
-                num_gpus=gpus,
-                submit_s=0.0,
-                pool=service.pool,
-                priority=1_000_000,
-            )
-            self.jobs.append(job)
-            self.at(0.0, self.submit, job)
+        # serving replicas are cluster jobs, submitted once job ids are handed out (below)
+        self.services = build_services(self, problems)
         for i, spec in enumerate(s.workloads.training_jobs):
             where = f"workloads.training_jobs[{i}]"
             job = TrainingJob(len(self.jobs), spec, self.loaded.models[spec.name], i, where)
@@ -337,6 +337,8 @@ class Simulation:
         if problems:
             raise InputError(problems)
         self._next_id = len(self.jobs)
+        for service in self.services:
+            self.at(0.0, service.start)
         for source in self._sources:
             source.start()
 
@@ -426,6 +428,8 @@ class Simulation:
         job.state = QUEUED
         self.queued += 1
         self.scheduler.submit(job)
+        if self.burst is not None:
+            self.burst.on_submit(job)
         self.request_schedule()
 
     def try_start(self, job: Job) -> bool:
@@ -604,12 +608,14 @@ class Simulation:
             job.settle(now)
             self.power.settle_job(job)
             self._settle_gpu_s(job)
+        if self.burst is not None:
+            self.burst.wrap_up()
         self.power.finish()
         return RunRecord(
             jobs=self._job_columns(),
             events=self.recorder.events,
             timeline=self.recorder.timeline,
-            meta=self._meta(),
+            meta={**self._meta(), "serving": serving_records(self.services, now)},
         )
 
     def _job_columns(self) -> dict[str, list[Any]]:
@@ -651,6 +657,7 @@ class Simulation:
                 "steps_done",
                 "step_time_s",
                 "checkpoint_interval_s",
+                "burst",
             )
         }
         nan = float("nan")
@@ -689,6 +696,7 @@ class Simulation:
                 "steps_done": extra.get("steps_done", nan),
                 "step_time_s": extra.get("step_time_s", nan),
                 "checkpoint_interval_s": extra.get("checkpoint_interval_s", nan),
+                "burst": job.burst,
             }
             for key, value in row.items():
                 cols[key].append(value)

@@ -58,6 +58,9 @@ class Job:
         self.alloc_t = 0.0
         self.first_nodes = 0
         self.first_pods = 0
+        self.burst = False
+        """ran in the cloud instead (simulator.engine.burst)"""
+        self.burst_w = 0.0
         # power accounting (kept by simulator.engine.power)
         self.energy_j = 0.0
         self.power_t = 0.0

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-SUBSYSTEMS: tuple[str, ...] = ("arrivals", "failures", "placement", "scheduler", "storage")
+SUBSYSTEMS: tuple[str, ...] = (
+    "arrivals",
+    "failures",
+    "placement",
+    "scheduler",
+    "storage",
+    "spot",
+)
 """Known subsystems; the position is part of the spawn key, so only ever append."""
 
 

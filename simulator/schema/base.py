@@ -32,9 +32,13 @@ ProfileId = Annotated[
 
 
 class StrictModel(BaseModel):
-    """A model that rejects unknown keys, so a typo never silently becomes a default."""
+    """A model that rejects unknown keys, so a typo never silently becomes a default.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    NaN and infinities are refused too: YAML spells them `.nan` / `.inf`, and an infinite
+    arrival rate or duration would hang or silently poison a run.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Profile(StrictModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PositiveInt, model_validator
 
 from simulator.schema.base import ProfileId, StrictModel
 from simulator.schema.model import TransformerModel
@@ -33,12 +33,46 @@ def ref_id(ref: ProfileRef) -> str:
     return ref if isinstance(ref, str) else ref.id
 
 
+class SpotCapacity(StrictModel):
+    """The pool runs on spot instances that the provider may reclaim at any time."""
+
+    interruptions_per_node_hour: float = Field(
+        ge=0, description="mean rate at which one node (instance) is reclaimed"
+    )
+    reacquire_minutes: float = Field(
+        default=0.0, ge=0, description="time until a reclaimed node is replaced"
+    )
+
+
 class NodePool(StrictModel):
     """Identical nodes of one type."""
 
     name: str = Field(min_length=1)
     node: ProfileRef
     count: int = Field(gt=0, le=1_000_000)
+    spot: SpotCapacity | None = Field(
+        default=None, description="spot capacity: the engine reclaims nodes at random"
+    )
+
+
+class NodeAddition(StrictModel):
+    """Nodes bought for a pool: ordered on a day, in service after the purchase lead time."""
+
+    pool: str = Field(min_length=1)
+    nodes: int = Field(gt=0, le=1_000_000)
+    order_at_days: float = Field(ge=0, description="simulated day the purchase is ordered")
+    lead_time_days: float = Field(default=0.0, ge=0, description="order to in-service")
+
+    @property
+    def in_service_s(self) -> float:
+        """When the nodes join the cluster, in simulated seconds."""
+        return (self.order_at_days + self.lead_time_days) * 86400.0
+
+
+class CloudBurst(StrictModel):
+    """Jobs that cannot start on the cluster within the wait limit run in the cloud instead."""
+
+    wait_limit_hours: float = Field(ge=0, description="queue wait before a job bursts")
 
 
 class Fabric(StrictModel):
@@ -72,12 +106,21 @@ class Cluster(StrictModel):
     )
     storage: list[StorageTier] = Field(default_factory=list)
     facility: ProfileRef
+    build_out: list[NodeAddition] = Field(
+        default_factory=list, description="capacity plan: nodes added to pools over time"
+    )
+    burst: CloudBurst | None = Field(
+        default=None, description="route jobs that wait too long to the cloud (hybrid)"
+    )
 
     @model_validator(mode="after")
     def _unique_pool_names(self) -> Cluster:
         names = [p.name for p in self.pools]
         if len(names) != len(set(names)):
             raise ValueError("pool names must be unique")
+        for step in self.build_out:
+            if step.pool not in names:
+                raise ValueError(f"build_out: pool {step.pool!r} is not one of {sorted(names)}")
         return self
 
 
@@ -132,7 +175,7 @@ class TrainingJob(StrictModel):
     steps: int | None = Field(default=None, gt=0)
     submit_at_hours: float = Field(default=0.0, ge=0)
     deadline_hours: float | None = Field(default=None, gt=0)
-    priority: int = 0
+    priority: int = Field(default=0, ge=-999_999, le=999_999, description="higher goes first")
     tenant: str = "default"
     checkpoint: Checkpointing = Field(default_factory=Checkpointing)
     dataset_tb: float | None = Field(default=None, gt=0, description="streamed once per epoch")
@@ -166,7 +209,7 @@ class LengthDistribution(StrictModel):
     high: int | None = Field(default=None, gt=0)
     median: float | None = Field(default=None, gt=0)
     sigma: float | None = Field(default=None, gt=0)
-    values: list[int] = Field(default_factory=list)
+    values: list[PositiveInt] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _params_for_kind(self) -> LengthDistribution:
@@ -189,11 +232,27 @@ class LengthDistribution(StrictModel):
 class Traffic(StrictModel):
     """Arriving requests."""
 
-    arrivals: Literal["poisson", "gamma", "diurnal", "trace"] = "poisson"
+    arrivals: Literal["poisson", "gamma", "diurnal", "trace", "closed_loop"] = "poisson"
     requests_per_s: float | None = Field(default=None, gt=0)
+    concurrency: int | None = Field(
+        default=None,
+        gt=0,
+        description="closed_loop: clients each sending its next request when the last one "
+        "finishes (concurrency = num_requests: all arrive at once, an offline benchmark)",
+    )
     burstiness_cv: float | None = Field(default=None, gt=0, description="gamma: inter-arrival CV")
     diurnal_peak_to_trough: float | None = Field(default=None, ge=1)
-    trace_path: str | None = Field(default=None, description="CSV: arrival_s,input,output")
+    trace_path: str | None = Field(
+        default=None,
+        description="CSV with a header arrival_s,input_tokens,output_tokens (relative to the "
+        "scenario file)",
+    )
+    diurnal_peak_hour: float = Field(
+        default=14.0, ge=0, lt=24, description="diurnal: hour of day of the peak rate"
+    )
+    num_requests: int | None = Field(
+        default=None, gt=0, description="stop after this many arrivals (default: the horizon)"
+    )
     input_tokens: LengthDistribution | None = None
     output_tokens: LengthDistribution | None = None
 
@@ -202,6 +261,11 @@ class Traffic(StrictModel):
         if self.arrivals == "trace":
             if not self.trace_path:
                 raise ValueError("trace arrivals need trace_path")
+        elif self.arrivals == "closed_loop":
+            if self.concurrency is None or self.num_requests is None:
+                raise ValueError("closed_loop arrivals need concurrency and num_requests")
+            if self.input_tokens is None or self.output_tokens is None:
+                raise ValueError("give input_tokens and output_tokens distributions")
         else:
             if self.requests_per_s is None:
                 raise ValueError(f"{self.arrivals} arrivals need requests_per_s")
@@ -217,6 +281,37 @@ class ServiceLevel(StrictModel):
     tpot_s: float | None = Field(default=None, gt=0)
 
 
+class Disaggregation(StrictModel):
+    """Prefill on its own replicas; the KV cache then moves over the fabric to a decode replica
+    (DistServe, Splitwise): prompts no longer stall decoding, at the cost of the transfer."""
+
+    prefill_replicas: int = Field(gt=0, description="replicas that only prefill")
+
+
+class Autoscaling(StrictModel):
+    """Add or remove replicas as load changes; new replicas first load their weights."""
+
+    metric: Literal["queue_depth", "utilization", "kv_utilization"] = Field(
+        default="queue_depth",
+        description="waiting requests per replica, busy-time fraction, or KV-cache use",
+    )
+    scale_up_at: float = Field(gt=0, description="add a replica when the metric exceeds this")
+    scale_down_at: float = Field(
+        ge=0, description="remove one (after draining) when the metric is below this"
+    )
+    interval_s: float = Field(default=30.0, gt=0, description="how often the metric is checked")
+    min_replicas: int = Field(default=1, gt=0)
+    startup_s: float = Field(
+        default=0.0, ge=0, description="engine start time besides the weight load"
+    )
+
+    @model_validator(mode="after")
+    def _thresholds_ordered(self) -> Autoscaling:
+        if self.scale_down_at >= self.scale_up_at:
+            raise ValueError("scale_down_at must be below scale_up_at")
+        return self
+
+
 class InferenceService(StrictModel):
     """A model served to traffic by replicas."""
 
@@ -226,10 +321,68 @@ class InferenceService(StrictModel):
     precision: Literal["fp16", "bf16", "fp8", "int8", "int4"] = "bf16"
     tp: int = Field(default=1, gt=0)
     pp: int = Field(default=1, gt=0)
-    replicas: int = Field(default=1, gt=0)
-    max_replicas: int | None = Field(default=None, gt=0)
+    replicas: int = Field(
+        default=1, gt=0, description="replicas at the start (the decode pool if disaggregated)"
+    )
+    max_replicas: int | None = Field(
+        default=None, gt=0, description="autoscaling ceiling (default: replicas)"
+    )
     traffic: Traffic
     slo: ServiceLevel = Field(default_factory=ServiceLevel)
+    routing: Literal["round_robin", "least_outstanding", "kv_aware"] = Field(
+        default="least_outstanding", description="how the router picks a replica per request"
+    )
+    max_num_seqs: int = Field(
+        default=256, gt=0, description="sequences a replica runs at once (vLLM's default 256)"
+    )
+    max_batched_tokens: int = Field(
+        default=8192,
+        gt=0,
+        description="chunked-prefill token budget per iteration (vLLM V1's default for online "
+        "serving, 8192)",
+    )
+    kv_block_tokens: int = Field(
+        default=16, gt=0, description="tokens per KV-cache block (vLLM's default 16)"
+    )
+    preemption: Literal["recompute", "swap"] = Field(
+        default="recompute",
+        description="when the KV cache runs out: drop the newest sequence's blocks and "
+        "recompute them later, or swap them to host memory",
+    )
+    prefix_cache_hit_rate: float = Field(
+        default=0.0,
+        ge=0,
+        lt=1,
+        description="share of each prompt found in the prefix cache (whole blocks skip prefill)",
+    )
+    kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = Field(
+        default=None, description="KV-cache dtype (default fp8 with fp8, else 16-bit)"
+    )
+    disaggregation: Disaggregation | None = Field(
+        default=None, description="separate prefill and decode pools with KV transfer"
+    )
+    autoscaling: Autoscaling | None = Field(default=None, description="scale replicas with load")
+    weights_storage: ProfileId | None = Field(
+        default=None,
+        description="storage profile id in the cluster that cold starts load weights from "
+        "(default: the first tier)",
+    )
+    timeline_interval_s: float = Field(
+        default=60.0, gt=0, description="spacing of serving_timeline samples"
+    )
+
+    @model_validator(mode="after")
+    def _replica_bounds(self) -> InferenceService:
+        if self.max_replicas is not None and self.max_replicas < self.replicas:
+            raise ValueError(
+                f"max_replicas ({self.max_replicas}) is below replicas ({self.replicas})"
+            )
+        if self.autoscaling is not None and self.autoscaling.min_replicas > self.replicas:
+            raise ValueError(
+                f"autoscaling.min_replicas ({self.autoscaling.min_replicas}) is above "
+                f"replicas ({self.replicas})"
+            )
+        return self
 
 
 class JobTrace(StrictModel):
@@ -246,11 +399,14 @@ class SyntheticJobs(StrictModel):
 
     name: str = Field(min_length=1)
     arrivals_per_hour: float = Field(gt=0)
-    gpus_per_job: list[int] = Field(min_length=1, description="drawn uniformly")
+    gpus_per_job: list[PositiveInt] = Field(min_length=1, description="drawn uniformly")
     mean_duration_hours: float = Field(gt=0)
     duration: Literal["exponential", "lognormal", "fixed"] = "exponential"
     tenant: str = "default"
     count: int | None = Field(default=None, gt=0, description="stop after this many arrivals")
+    growth_per_month: float = Field(
+        default=0.0, gt=-1, description="demand forecast: arrival rate grows by this each month"
+    )
 
 
 class Workloads(StrictModel):
@@ -304,6 +460,23 @@ class Policies(StrictModel):
     power: PowerPolicy = Field(default_factory=PowerPolicy)
 
 
+class ReservedContract(StrictModel):
+    """A reserved (committed) block of instances, paid for whether used or not."""
+
+    instances: int = Field(gt=0)
+    start_month: float = Field(default=0.0, ge=0, description="months after the start")
+    months: float | None = Field(default=None, gt=0, description="defaults to the term")
+
+
+class BurstOption(StrictModel):
+    """Where a hybrid option's overflow jobs run, and after how long a wait."""
+
+    sheet: ProfileId = Field(description="id of a cloud pricing profile")
+    purchase: Literal["on_demand", "spot", "capacity_block"] = "on_demand"
+    instance_type: str | None = None
+    wait_limit_hours: float = Field(ge=0, description="queue wait before a job bursts")
+
+
 class PriceOption(StrictModel):
     """One way of paying for the cluster, to compare against the others."""
 
@@ -313,6 +486,24 @@ class PriceOption(StrictModel):
         "on_demand", "reserved_1yr", "reserved_3yr", "spot", "capacity_block", "owned"
     ] = "on_demand"
     instance_type: str | None = None
+    burst: BurstOption | None = Field(
+        default=None, description="owned only: hybrid, bursting overflow jobs to a cloud"
+    )
+    reserved_contracts: list[ReservedContract] = Field(
+        default_factory=list,
+        description="reserved only; default: instances for every node in service, renewed",
+    )
+    spot_interruptions_per_hour: float | None = Field(
+        default=None, ge=0, description="spot only: per instance; overrides the sheet's"
+    )
+
+    @model_validator(mode="after")
+    def _fields_fit_purchase(self) -> PriceOption:
+        if self.burst is not None and self.purchase != "owned":
+            raise ValueError("burst is for owned (hybrid) options")
+        if self.reserved_contracts and not self.purchase.startswith("reserved"):
+            raise ValueError("reserved_contracts are for reserved_1yr/reserved_3yr options")
+        return self
 
 
 class Pricing(StrictModel):
@@ -320,6 +511,21 @@ class Pricing(StrictModel):
 
     options: list[PriceOption] = Field(default_factory=list)
     horizon_months: float | None = Field(default=None, gt=0)
+    egress_tb_per_month: float = Field(
+        default=0.0, ge=0, description="data leaving a cloud each month (models, results)"
+    )
+    time_of_use_usd_per_kwh: list[float] | None = Field(
+        default=None,
+        min_length=24,
+        max_length=24,
+        description="electricity price per hour of the day (00-23); replaces the facility's",
+    )
+    carbon_trace_path: str | None = Field(
+        default=None, description="CSV hour,g_per_kwh (hours from the start, repeats)"
+    )
+    max_p95_wait_hours: float | None = Field(
+        default=None, gt=0, description="capacity plan: a month whose p95 wait exceeds this breaks"
+    )
 
 
 class Scenario(StrictModel):

@@ -50,6 +50,14 @@ class Scheduler:
     def __len__(self) -> int:
         return len(self.queue)
 
+    def withdraw(self, job: Job) -> bool:
+        """Take a queued job out of the queue (it bursts to the cloud); False if not queued."""
+        for i, item in enumerate(self.queue):
+            if item[-1] is job:
+                del self.queue[i]
+                return True
+        return False
+
     def on_start(self, job: Job) -> None:
         """A job got its GPUs."""
 

@@ -83,6 +83,14 @@ class FairShare(Scheduler):
     def __len__(self) -> int:
         return sum(len(q) for q in self.tenants.values())
 
+    def withdraw(self, job: Job) -> bool:
+        queue = self.tenants.get(job.tenant, [])
+        for i, item in enumerate(queue):
+            if item[-1] is job:
+                del queue[i]
+                return True
+        return False
+
     def _usage(self, tenant: str) -> _Usage:
         usage = self.usage.get(tenant)
         if usage is None:

@@ -1,0 +1,190 @@
+"""Conservation laws every finished run must obey; a violation is a bug, never a warning.
+
+A planning tool is trusted only if it never silently gives a wrong answer. These checks are
+cheap (one pass over the tables) and run at the end of every `simulate()` and again before
+`Results.save` (by then costs may have been attached). Each law is one small function that
+returns the violations it found as text, so a test can corrupt a Results and see it caught.
+
+The laws, with the tolerance each allows for floating-point sums:
+
+- GPU-hours allocated never exceed GPUs x horizon, and the timeline never allocates more GPUs
+  than the cluster has;
+- no job starts before it was submitted, and none ends before it started;
+- the summary's IT energy equals the integral of the recorded power timeline;
+- per price option, cost categories add up to the option's total (when `summary["costs"]`);
+- per service, requests arrived = completed + in flight + dropped (when `summary["serving"]`),
+  and the `requests` table agrees when it holds every request.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from simulator.results import Results
+
+REL_TOL = 1e-6
+"""Relative slack for sums computed two ways (float addition is not associative)."""
+
+
+class InvariantViolation(RuntimeError):
+    """A finished run broke a law that holds by construction: a bug in infrasim."""
+
+    def __init__(self, violations: list[str]) -> None:
+        self.violations = violations
+        lines = "\n".join(f"  - {v}" for v in violations)
+        super().__init__(
+            "infrasim bug: the run broke an invariant, so its figures cannot be trusted "
+            f"(please report this with the scenario and seed):\n{lines}"
+        )
+
+
+def _close(a: float, b: float, abs_tol: float = 1e-9) -> bool:
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=abs_tol)
+
+
+def gpu_hours_within_capacity(results: Results) -> list[str]:
+    """Allocated GPU-hours <= GPUs x horizon; allocated GPUs <= GPUs at every instant."""
+    s = results.summary
+    out = []
+    capacity_h = s["total_gpus"] * s["horizon_days"] * 24.0
+    used_h = s["gpu_hours_allocated"]
+    if used_h > capacity_h * (1 + REL_TOL) + 1e-9:
+        out.append(
+            f"gpu_hours_allocated {used_h:.6g} exceeds total_gpus x horizon ({capacity_h:.6g} h)"
+        )
+    tl = results.timeline
+    if len(tl) and "allocated_gpus" in tl:
+        peak = int(tl["allocated_gpus"].max())
+        if peak > s["total_gpus"]:
+            out.append(f"timeline allocates {peak} GPUs but the cluster has {s['total_gpus']}")
+    jobs = results.jobs
+    if len(jobs) and (jobs["gpu_hours"] < -1e-9).any():
+        out.append(f"negative gpu_hours for jobs {_names(jobs, jobs['gpu_hours'] < -1e-9)}")
+    return out
+
+
+def job_times_ordered(results: Results) -> list[str]:
+    """No job starts before its submission; no job ends before its start."""
+    jobs = results.jobs
+    if not len(jobs):
+        return []
+    out = []
+    submit, start, end = jobs["submit_s"], jobs["start_s"], jobs["end_s"]
+    early = start.notna() & (start < submit - 1e-9)
+    if early.any():
+        out.append(f"jobs start before submission: {_names(jobs, early)}")
+    backwards = end.notna() & start.notna() & (end < start - 1e-9)
+    if backwards.any():
+        out.append(f"jobs end before they start: {_names(jobs, backwards)}")
+    return out
+
+
+def energy_matches_power(results: Results) -> list[str]:
+    """Summary IT energy == integral of the timeline's IT power up to the horizon."""
+    tl = results.timeline
+    s = results.summary
+    if not len(tl) or "it_kw" not in tl or s.get("it_energy_kwh") is None:
+        return []
+    horizon_s = s["horizon_days"] * 86400.0
+    t = tl["time_s"].to_numpy(dtype=float)
+    dt = np.diff(np.append(t, horizon_s))
+    integral = float((tl["it_kw"].to_numpy(dtype=float) * dt).sum() / 3600.0)
+    if (dt < 0).any():
+        return ["timeline time_s goes backwards (or past the horizon)"]
+    if not _close(integral, s["it_energy_kwh"], abs_tol=1e-6):
+        return [
+            f"it_energy_kwh {s['it_energy_kwh']:.9g} != integral of timeline it_kw "
+            f"{integral:.9g} kWh"
+        ]
+    return []
+
+
+def costs_add_up(results: Results) -> list[str]:
+    """Per price option: the categories sum to the total (when costs are attached)."""
+    costs = results.summary.get("costs")
+    if not isinstance(costs, dict):
+        return []
+    out = []
+    for name, option in (costs.get("options") or {}).items():
+        categories = option.get("by_category_usd")
+        total = option.get("total_usd")
+        if not isinstance(categories, dict) or total is None:
+            continue
+        summed = float(sum(categories.values()))
+        if not _close(summed, float(total), abs_tol=0.01):
+            out.append(
+                f"costs.options[{name!r}]: categories sum to {summed:.2f} USD "
+                f"but total_usd is {float(total):.2f}"
+            )
+    return out
+
+
+def requests_conserved(results: Results) -> list[str]:
+    """Per service: arrived = completed + in flight + dropped; the table agrees with it."""
+    serving = results.summary.get("serving")
+    if not isinstance(serving, dict):
+        return []
+    table = results.tables.get("requests")
+    out = []
+    for name, fig in serving.items():
+        keys = ("requests_arrived", "requests_completed", "requests_in_flight", "requests_dropped")
+        if not isinstance(fig, dict) or any(fig.get(k) is None for k in keys):
+            continue
+        arrived, done, flying, dropped = (int(fig[k]) for k in keys)
+        if arrived != done + flying + dropped:
+            out.append(
+                f"serving[{name!r}]: {arrived} requests arrived but {done} completed + "
+                f"{flying} in flight + {dropped} dropped = {done + flying + dropped}"
+            )
+        if table is None or "service" not in table or "status" not in table:
+            continue
+        mine = table[table["service"] == name]
+        if len(mine) != arrived:
+            continue  # a sampled table: its rows are not every request
+        for status, count in (("completed", done), ("dropped", dropped)):
+            rows = int((mine["status"] == status).sum())
+            if rows != count:
+                out.append(
+                    f"serving[{name!r}]: summary says {count} {status} but the requests "
+                    f"table has {rows}"
+                )
+    return out
+
+
+LAWS: tuple[Callable[[Results], list[str]], ...] = (
+    gpu_hours_within_capacity,
+    job_times_ordered,
+    energy_matches_power,
+    costs_add_up,
+    requests_conserved,
+)
+
+
+def violations(results: Results) -> list[str]:
+    """Every broken law, as one line each (empty: the run is consistent)."""
+    found: list[str] = []
+    for law in LAWS:
+        found += law(results)
+    return found
+
+
+def check_invariants(results: Results) -> None:
+    """Raise InvariantViolation listing every broken law.
+
+    Raises:
+        InvariantViolation: the run is internally inconsistent (a bug).
+    """
+    found = violations(results)
+    if found:
+        raise InvariantViolation(found)
+
+
+def _names(jobs: Any, mask: Any, limit: int = 5) -> str:
+    names = [str(n) for n in jobs.loc[mask, "name"].head(limit)]
+    more = int(mask.sum()) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")

@@ -1,0 +1,1 @@
+"""Hardening: hostile input, run invariants, determinism, crash safety, resource guards."""

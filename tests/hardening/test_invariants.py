@@ -1,0 +1,148 @@
+"""Each run invariant catches the corruption it exists for, and real runs satisfy them all.
+
+Results from a real small run are corrupted one way at a time; each law must name what broke.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import simulator.results as results_module
+from simulator.catalog import Catalog
+from simulator.cli import app
+from simulator.invariants import InvariantViolation, check_invariants, violations
+from simulator.results import Results, simulate
+from tests.engine.conftest import PROFILES
+from tests.hardening.fuzz import small_scenario
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Results:
+    from simulator.scenario import load_scenario
+
+    path = tmp_path_factory.mktemp("inv") / "s.yaml"
+    path.write_text(yaml.safe_dump(small_scenario()))
+    return simulate(load_scenario(path, Catalog.load([PROFILES], include_env=False)))
+
+
+def _copy(r: Results) -> Results:
+    return Results(
+        jobs=r.jobs.copy(),
+        events=r.events.copy(),
+        timeline=r.timeline.copy(),
+        summary=dict(r.summary),
+        tables={k: v.copy() for k, v in r.tables.items()},
+    )
+
+
+def test_a_real_run_satisfies_every_law(clean: Results) -> None:
+    assert clean.summary["jobs_completed"] > 0 and len(clean.timeline) > 2
+    assert violations(clean) == []
+
+
+def test_more_gpu_hours_than_the_cluster_has(clean: Results) -> None:
+    r = _copy(clean)
+    r.summary["gpu_hours_allocated"] = r.summary["total_gpus"] * r.summary["horizon_days"] * 24.1
+    with pytest.raises(InvariantViolation, match="gpu_hours_allocated .* exceeds"):
+        check_invariants(r)
+
+
+def test_timeline_allocating_more_gpus_than_exist(clean: Results) -> None:
+    r = _copy(clean)
+    r.timeline.loc[r.timeline.index[1], "allocated_gpus"] = r.summary["total_gpus"] + 1
+    assert any("timeline allocates" in v for v in violations(r))
+
+
+def test_job_starting_before_its_submission(clean: Results) -> None:
+    r = _copy(clean)
+    started = r.jobs.index[r.jobs["start_s"].notna()][0]
+    r.jobs.loc[started, "submit_s"] = r.jobs.loc[started, "start_s"] + 60.0
+    with pytest.raises(InvariantViolation, match="start before submission"):
+        check_invariants(r)
+
+
+def test_job_ending_before_it_started(clean: Results) -> None:
+    r = _copy(clean)
+    done = r.jobs.index[r.jobs["end_s"].notna()][0]
+    r.jobs.loc[done, "end_s"] = r.jobs.loc[done, "start_s"] - 1.0
+    assert any("end before they start" in v for v in violations(r))
+
+
+def test_energy_that_is_not_the_power_integral(clean: Results) -> None:
+    r = _copy(clean)
+    r.summary["it_energy_kwh"] *= 1.001
+    with pytest.raises(InvariantViolation, match="it_energy_kwh .* integral"):
+        check_invariants(r)
+    r = _copy(clean)
+    r.timeline.loc[r.timeline.index[1], "it_kw"] += 50.0
+    assert any("integral" in v for v in violations(r))
+
+
+def _costs(total: float, parts: dict[str, float]) -> dict:
+    return {"options": {"own": {"total_usd": total, "by_category_usd": parts}}}
+
+
+def test_costs_that_do_not_add_up(clean: Results) -> None:
+    r = _copy(clean)
+    r.summary["costs"] = _costs(1_000.0, {"capex": 600.0, "energy": 400.0})
+    assert violations(r) == []
+    r.summary["costs"] = _costs(1_000.0, {"capex": 600.0, "energy": 390.0})
+    with pytest.raises(InvariantViolation, match=r"costs.options\['own'\].*990.00"):
+        check_invariants(r)
+
+
+def _serving(arrived: int, done: int, flying: int, dropped: int) -> dict:
+    return {
+        "chat": {
+            "requests_arrived": arrived,
+            "requests_completed": done,
+            "requests_in_flight": flying,
+            "requests_dropped": dropped,
+        }
+    }
+
+
+def test_requests_that_vanish(clean: Results) -> None:
+    r = _copy(clean)
+    r.summary["serving"] = _serving(10, 7, 2, 1)
+    assert violations(r) == []
+    r.summary["serving"] = _serving(10, 7, 1, 1)
+    with pytest.raises(InvariantViolation, match="10 requests arrived but 7 completed"):
+        check_invariants(r)
+
+
+def test_requests_table_disagreeing_with_the_summary(clean: Results) -> None:
+    import pandas as pd
+
+    r = _copy(clean)
+    r.summary["serving"] = _serving(3, 2, 0, 1)
+    r.tables["requests"] = pd.DataFrame(
+        {"service": ["chat"] * 3, "status": ["completed", "completed", "dropped"]}
+    )
+    assert violations(r) == []
+    r.tables["requests"].loc[2, "status"] = "completed"
+    assert any("requests table has 3" in v for v in violations(r))
+
+
+def test_simulate_refuses_a_broken_run(monkeypatch, runner, tmp_path: Path) -> None:
+    """simulate() checks the laws itself: a corrupted summary never reaches the caller."""
+    real = results_module._summarize
+
+    def corrupt(*args, **kwargs):
+        summary = real(*args, **kwargs)
+        summary["it_energy_kwh"] = summary["it_energy_kwh"] * 2 + 1.0
+        return summary
+
+    monkeypatch.setattr(results_module, "_summarize", corrupt)
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump(small_scenario()))
+    with pytest.raises(InvariantViolation, match="infrasim bug"):
+        simulate(path, catalog=Catalog.load([PROFILES], include_env=False))
+
+    result = runner.invoke(app, ["run", str(path), "--profiles", str(PROFILES)])
+    assert result.exit_code == 3
+    assert "infrasim bug" in result.stderr and "it_energy_kwh" in result.stderr
+    assert "Traceback" not in result.output
