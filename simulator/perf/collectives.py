@@ -6,13 +6,18 @@ bottleneck link needs for the bytes it must carry. Real libraries cut messages i
 pipeline them through the steps. With the best chunk size a pipeline of depth D and per-chunk
 cost alpha takes (sqrt(L) + sqrt(W))^2 = L + W + 2 sqrt(L W), L = D * alpha; but chunks stop
 growing once the library's buffers are full (`pipeline_fill_mib` in flight), after which
-filling the pipeline costs a fixed W * fill / size:
+filling the pipeline costs a fixed time, the fill drained once through the bottleneck link:
 
-    T = launch + L + W + min(2 sqrt(L W), W * fill_bytes / size)
+    T = launch + L + W + min(2 sqrt(L W), W * fill_bytes / (size * passes))
 
 Small messages cost L, large ones approach W, and in between bandwidth ramps with message
 size. Hierarchical algorithms pipeline their stages too: L adds up, W is the slowest stage.
 'auto' picks the fastest algorithm the group supports.
+
+The fill is charged once over the bottleneck link: W counts every pass an algorithm makes over
+the buffer (a ring all-reduce crosses each link 2(n-1)/n times per byte), but the bytes in
+flight only have to drain once, so the cap is fill_bytes / rate of that link, W * fill /
+(size * passes), whatever the group size.
 
 Sizes follow nccl-tests: `size_bytes` is the buffer each GPU holds (all_gather: the gathered
 output; reduce_scatter: the input before scattering; all_to_all: what each GPU sends in total).
@@ -131,41 +136,54 @@ class _Links(NamedTuple):
         return min(self.up, self.g * self.out)
 
 
-Cost = tuple[float, float]  # (latency L, transfer W), seconds
+class Cost(NamedTuple):
+    """An algorithm's latency L and transfer W (seconds), and `passes`: bytes its bottleneck
+    link carries per byte of buffer (W = passes x size / that link's rate)."""
+
+    latency: float
+    transfer: float
+    passes: float = 1.0
+
+
+def _slowest(*stages: tuple[float, float]) -> tuple[float, float]:
+    """(transfer, passes) of the slowest of several (transfer, passes) stages."""
+    return max(stages)
 
 
 def _ring_all_reduce(x: _Links, s: float) -> Cost:
     steps = 2 * (x.n - 1)
     crossings = steps * x.d / x.n if x.d > 1 else 0.0
-    return x.chain_latency(steps, crossings), steps / x.n * s / x.ring_rate()
+    return Cost(x.chain_latency(steps, crossings), steps / x.n * s / x.ring_rate(), steps / x.n)
 
 
 def _tree_all_reduce(x: _Links, s: float) -> Cost:
     """Chain inside each domain, double binary tree between domains (NCCL's tree)."""
     latency = 2 * (x.g - 1) * x.up_lat
-    transfer = 2 * s / x.up if x.g > 1 else 0.0
+    stage = (2 * s / x.up, 2.0) if x.g > 1 else (0.0, 1.0)
     if x.d > 1:
         latency += 2 * math.ceil(math.log2(x.d)) * x.out_lat
-        per_domain = (1 if x.d == 2 else 2) * s / (x.g * x.out)
-        transfer = max(transfer, per_domain)
-    return latency, transfer
+        passes = 1 if x.d == 2 else 2
+        stage = _slowest(stage, (passes * s / (x.g * x.out), passes))
+    return Cost(latency, *stage)
 
 
 def _inter_all_reduce(x: _Links, s: float) -> Cost:
     """All-reduce of each GPU's 1/g share across domains, over its own NIC (rail-aligned)."""
     share = s / x.g
     if x.sharp:
-        return 2 * x.out_lat, share / x.out
-    return 2 * (x.d - 1) * x.out_lat, 2 * (x.d - 1) / x.d * share / x.out
+        return Cost(2 * x.out_lat, share / x.out)
+    passes = 2 * (x.d - 1) / x.d
+    return Cost(2 * (x.d - 1) * x.out_lat, passes * share / x.out, passes)
 
 
 def _hierarchical_all_reduce(x: _Links, s: float) -> Cost | None:
     """Reduce-scatter in the domain, all-reduce across domains, all-gather in the domain."""
     if x.d == 1:
         return None
-    latency, inter = _inter_all_reduce(x, s)
-    intra = 2 * (x.g - 1) / x.g * s / x.up
-    return latency + 2 * (x.g - 1) * x.up_lat, max(intra, inter)
+    inter = _inter_all_reduce(x, s)
+    passes = 2 * (x.g - 1) / x.g
+    stage = _slowest((passes * s / x.up, passes), (inter.transfer, inter.passes))
+    return Cost(inter.latency + 2 * (x.g - 1) * x.up_lat, *stage)
 
 
 def _nvls_all_reduce(x: _Links, s: float) -> Cost | None:
@@ -173,18 +191,19 @@ def _nvls_all_reduce(x: _Links, s: float) -> Cost | None:
     trip through the switch whatever the domain size (NCCL charges one NVLS step)."""
     if x.nvls <= 0:
         return None
-    latency, transfer = x.up_lat, s / x.nvls
+    cost = Cost(x.up_lat, s / x.nvls)
     if x.d > 1:
-        inter_latency, inter = _inter_all_reduce(x, s)
-        latency, transfer = latency + inter_latency, max(transfer, inter)
-    return latency, transfer
+        inter = _inter_all_reduce(x, s)
+        stage = _slowest((cost.transfer, 1.0), (inter.transfer, inter.passes))
+        cost = Cost(cost.latency + inter.latency, *stage)
+    return cost
 
 
 def _ring_gather(x: _Links, s: float) -> Cost:
     """All-gather or reduce-scatter on a ring: n-1 steps, (n-1)/n of the buffer per GPU."""
     steps = x.n - 1
     crossings = steps * x.d / x.n if x.d > 1 else 0.0
-    return x.chain_latency(steps, crossings), steps / x.n * s / x.ring_rate()
+    return Cost(x.chain_latency(steps, crossings), steps / x.n * s / x.ring_rate(), steps / x.n)
 
 
 def _hierarchical_gather(x: _Links, s: float) -> Cost | None:
@@ -192,9 +211,9 @@ def _hierarchical_gather(x: _Links, s: float) -> Cost | None:
     if x.d == 1:
         return None
     latency = (x.g - 1) * x.up_lat + (x.d - 1) * x.out_lat
-    intra = (x.g - 1) / x.g * s / x.up
-    inter = (x.d - 1) / x.d * s / (x.g * x.out)
-    return latency, max(intra, inter)
+    intra, inter = (x.g - 1) / x.g, (x.d - 1) / x.d
+    stage = _slowest((intra * s / x.up, intra), (inter * s / (x.g * x.out), inter))
+    return Cost(latency, *stage)
 
 
 def _direct_all_to_all(x: _Links, s: float) -> Cost:
@@ -202,21 +221,24 @@ def _direct_all_to_all(x: _Links, s: float) -> Cost:
 
     Per-peer setup adds one scale-up step per peer; the network adds one hop."""
     latency = (x.n - 1) * x.up_lat + (x.out_lat if x.d > 1 else 0.0)
-    intra = (x.g - 1) / x.n * s / x.up
-    inter = (x.n - x.g) / x.n * s / x.out if x.d > 1 else 0.0
-    return latency, max(intra, inter)
+    intra = (x.g - 1) / x.n
+    stage = (intra * s / x.up, intra)
+    if x.d > 1:
+        inter = (x.n - x.g) / x.n
+        stage = _slowest(stage, (inter * s / x.out, inter))
+    return Cost(latency, *stage)
 
 
 def _ring_broadcast(x: _Links, s: float) -> Cost:
     """A pipelined chain through all GPUs; the chain leaves each domain once."""
-    return x.chain_latency(x.n - 1, x.d - 1), s / x.ring_rate()
+    return Cost(x.chain_latency(x.n - 1, x.d - 1), s / x.ring_rate())
 
 
 def _send_recv(x: _Links, s: float) -> Cost:
     """One GPU to one other: over NVLink inside a domain, else over the sender's NIC."""
     if x.d == 1:
-        return x.up_lat, s / x.up
-    return x.out_lat, s / x.out
+        return Cost(x.up_lat, s / x.up)
+    return Cost(x.out_lat, s / x.out)
 
 
 Model = Callable[[_Links, float], "Cost | None"]
@@ -322,11 +344,11 @@ def collective_time_s(
             cost = model(links, size_bytes)
             if cost is None:
                 continue
-            latency, transfer = cost
+            latency, transfer, passes = cost
             fixed_us = group.launch_latency_us
             if protocol:
                 fixed_us = max(0.0, fixed_us + base_extra_us(protocol, family))
-            fill = transfer * links.fill_bytes / size_bytes
+            fill = transfer * links.fill_bytes / (size_bytes * max(passes, 1e-12))
             pipeline = min(2 * math.sqrt(latency * transfer), fill)
             time_s = fixed_us * 1e-6 + latency + transfer + pipeline
             if time_s < best_s:

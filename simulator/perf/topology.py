@@ -218,6 +218,8 @@ def group_from_profiles(
     protocols: tuple[str, ...] = PROTOCOLS
     if scale_up is not None:
         protocols = tuple(p for p in PROTOCOLS if p in scale_up.collective_protocols)
+    if effs.collectives.library == "generic":
+        protocols = ()  # not NCCL: the generic protocol, latencies as the profile gives them
     out_protocols: tuple[str, ...] = PROTOCOLS
     if scale_out is not None:
         out_protocols = tuple(p for p in PROTOCOLS if p in scale_out.collective_protocols)

@@ -8,7 +8,9 @@ percentage error, split into in-sample cases (the profile's numbers were taken f
 case, listed in `efficiency.fitted_to_cases`) and held-out ones, which are the real test.
 
 Evaluators for 'gemm' and 'allreduce' live here; 'training' and 'inference' come from
-`simulator.perf.validation_llm` (imported lazily, so this module works without it).
+`simulator.perf.validation_llm` (imported lazily, so this module works without it). A
+`DerivedKind` checks a second model on another kind's cases: 'serving' runs the 'inference'
+cases through the serving simulator (`simulator.engine.serving.validation`).
 """
 
 from __future__ import annotations
@@ -400,10 +402,25 @@ class ValidationReport:
         }
 
 
-def _evaluate(case: dict, catalog: Catalog) -> CaseResult:
-    kind = str(case.get("kind", ""))
+@dataclass(frozen=True)
+class DerivedKind:
+    """A second model checked on the cases of another kind, reported under its own kind.
+
+    The serving simulator is checked on the 'inference' cases (the same published static
+    batches, run through continuously batched replicas). It lives in a higher layer
+    (`simulator.engine`), so callers hand it to `run_validation` instead of this module
+    importing it, and nothing global changes when it is imported.
+    """
+
+    kind: str
+    source_kind: str
+    evaluate: Evaluator
+
+
+def _evaluate(case: dict, catalog: Catalog, derived: DerivedKind | None = None) -> CaseResult:
+    kind = derived.kind if derived else str(case.get("kind", ""))
     base = {"id": str(case.get("id", "?")), "kind": kind, "hardware": str(case.get("hardware", ""))}
-    evaluator = EVALUATORS.get(kind)
+    evaluator = derived.evaluate if derived else EVALUATORS.get(kind)
     if evaluator is None:
         return CaseResult(**base, status="skipped", note=f"no evaluator for kind {kind!r}")
     try:
@@ -458,11 +475,24 @@ def summarize(results: Sequence[CaseResult], worst_count: int = 3) -> dict[str, 
 
 
 def run_validation(
-    cases: Sequence[dict], catalog: Catalog, kinds: Sequence[str] | None = None
+    cases: Sequence[dict],
+    catalog: Catalog,
+    kinds: Sequence[str] | None = None,
+    derived: Sequence[DerivedKind] = (),
 ) -> ValidationReport:
-    """Evaluate `cases` (only those of `kinds`, if given) and summarize per kind."""
-    wanted = [c for c in cases if not kinds or c.get("kind") in kinds]
-    results = [_evaluate(case, catalog) for case in wanted]
+    """Evaluate `cases` (only kinds in `kinds`, if given) and summarize per kind.
+
+    Each case of a `derived` kind's source kind is evaluated a second time by that model,
+    right after its own evaluation, and reported under the derived kind.
+    """
+    results = []
+    for case in cases:
+        kind = case.get("kind")
+        if not kinds or kind in kinds:
+            results.append(_evaluate(case, catalog))
+        for extra in derived:
+            if extra.source_kind == kind and (not kinds or extra.kind in kinds):
+                results.append(_evaluate(case, catalog, extra))
     return ValidationReport(results=results, summaries=summarize(results))
 
 

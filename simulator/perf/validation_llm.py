@@ -20,6 +20,7 @@ what the source states (full for Megatron-LM's published runs).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from simulator.catalog import Catalog
@@ -334,8 +335,35 @@ def _throughput_per_gpu(case: dict, unit: str) -> bool:
     return "tensorrt-llm" in f"{case.get('source', '')} {case.get('config', {})}".lower()
 
 
-def evaluate_inference_case(case: dict, catalog: Catalog) -> Prediction | Skip:
-    """A published static-batch serving figure: output tokens/s, TTFT, TPOT or latency."""
+@dataclass(frozen=True)
+class InferenceCase:
+    """A published static-batch serving case mapped onto the models (no per-case tuning)."""
+
+    job: InferenceJob
+    hardware: JobHardware
+    """all `job.num_gpus` GPUs: `num_gpus / (tp * pp)` replicas of the engine"""
+    where: str
+    """how the hardware was mapped (shown next to the result)"""
+
+
+@dataclass(frozen=True)
+class StaticBatchFigures:
+    """What a model says of one static batch: the quantities the published cases measure.
+
+    The analytical model and the serving simulator both produce these, so both are compared
+    with a case the same way (`inference_prediction`).
+    """
+
+    ttft_s: float
+    tpot_s: float
+    e2e_latency_s: float
+    output_tokens_per_s: float
+    """the whole system: every replica together"""
+    notes: tuple[str, ...] = ()
+
+
+def inference_case(case: dict, catalog: Catalog) -> InferenceCase | Skip:
+    """The model, static batch, layout and hardware a published serving case describes."""
     config = case.get("config", {})
     model = case_model(case, catalog, gpt_default=False)
     if isinstance(model, Skip):
@@ -362,36 +390,55 @@ def evaluate_inference_case(case: dict, catalog: Catalog) -> Prediction | Skip:
         pp=pp,
         num_gpus=num_gpus,
     )
-    try:
-        est = estimate_inference(job, hardware)
-    except InputError as exc:
-        return Skip("; ".join(str(p) for p in exc.problems))
+    return InferenceCase(job, hardware, where)
+
+
+def inference_prediction(
+    case: dict, parsed: InferenceCase, figures: StaticBatchFigures
+) -> Prediction | Skip:
+    """Compare like with like: the first measured TTFT, TPOT, latency or throughput (per GPU
+    or per system, as the source's table states) gets the matching figure."""
     measured = case.get("measured", {})
-    gpu_id = hardware.gpu.id
+    gpu_id = parsed.hardware.gpu.id
+    note = _join([parsed.where, *figures.notes])
     timed = _time_entry(measured, "first_token_latency", "ttft")
     if timed is not None:
         name, scale, unit = timed
-        return Prediction(est.ttft_s / scale, unit, name, gpu=gpu_id, note=where)
+        return Prediction(figures.ttft_s / scale, unit, name, gpu=gpu_id, note=note)
     timed = _time_entry(measured, "tpot", "time_per_output_token", "inter_token_latency")
     if timed is not None:
         name, scale, unit = timed
-        return Prediction(est.tpot_s / scale, unit, name, gpu=gpu_id, note=where)
+        return Prediction(figures.tpot_s / scale, unit, name, gpu=gpu_id, note=note)
     timed = _time_entry(measured, "latency", "e2e_latency", "end_to_end_latency")
     if timed is not None:
         name, scale, unit = timed
-        return Prediction(est.e2e_latency_s / scale, unit, name, gpu=gpu_id, note=where)
+        return Prediction(figures.e2e_latency_s / scale, unit, name, gpu=gpu_id, note=note)
     for name in ("throughput", "output_tokens_per_s", "output_throughput"):
         entry: Any = measured.get(name)
         if isinstance(entry, dict):
             unit = str(entry.get("unit", ""))
             per_gpu = _throughput_per_gpu(case, unit)
-            value = est.output_tokens_per_s_per_gpu if per_gpu else est.output_tokens_per_s
-            note = _join(
-                [
-                    where,
-                    "per GPU" if per_gpu else "per system",
-                    "" if est.fits_in_memory else "model says it does not fit",
-                ]
-            )
+            num_gpus = parsed.job.num_gpus or parsed.job.tp * parsed.job.pp
+            value = figures.output_tokens_per_s / (num_gpus if per_gpu else 1)
+            note = _join([parsed.where, "per GPU" if per_gpu else "per system", *figures.notes])
             return Prediction(value, unit, name, gpu=gpu_id, note=note)
     return Skip("no measured throughput, TTFT, TPOT or latency to compare with")
+
+
+def evaluate_inference_case(case: dict, catalog: Catalog) -> Prediction | Skip:
+    """A published static-batch serving figure: output tokens/s, TTFT, TPOT or latency."""
+    parsed = inference_case(case, catalog)
+    if isinstance(parsed, Skip):
+        return parsed
+    try:
+        est = estimate_inference(parsed.job, parsed.hardware)
+    except InputError as exc:
+        return Skip("; ".join(str(p) for p in exc.problems))
+    figures = StaticBatchFigures(
+        ttft_s=est.ttft_s,
+        tpot_s=est.tpot_s,
+        e2e_latency_s=est.e2e_latency_s,
+        output_tokens_per_s=est.output_tokens_per_s,
+        notes=() if est.fits_in_memory else ("model says it does not fit",),
+    )
+    return inference_prediction(case, parsed, figures)

@@ -66,6 +66,19 @@ def test_ring_all_reduce_approaches_the_closed_form() -> None:
     assert previous_overhead < 0.01
 
 
+def test_pipeline_fill_drains_once_whatever_the_group_size() -> None:
+    """Past the fill, a ring all-reduce pays fill_bytes / link rate once, not once per pass:
+    the same extra time on 2 and 8 GPUs although 8 GPUs make 2x7/8 passes over each link."""
+    fill_mib = 1.0
+    size = GIB
+    for n in (2, 4, 8):
+        group = simple_group(n, up=100.0, latency=2.0, pipeline_fill_mib=fill_mib)
+        latency = 2 * (n - 1) * 2.0e-6
+        transfer = 2 * (n - 1) / n * size / 100e9
+        extra = collective_time_s("all_reduce", size, group, "ring").time_s - latency - transfer
+        assert extra == pytest.approx(fill_mib * 2**20 / 100e9, rel=1e-6)
+
+
 def test_small_messages_cost_the_step_latency() -> None:
     """A tiny ring all-reduce pays 2(n-1) steps of alpha plus the launch."""
     for n in (2, 4, 8):
