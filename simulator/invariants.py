@@ -7,7 +7,8 @@ returns the violations it found as text, so a test can corrupt a Results and see
 
 The laws, with the tolerance each allows for floating-point sums:
 
-- GPU-hours allocated never exceed GPUs x horizon, and the timeline never allocates more GPUs
+- GPU-hours allocated on the cluster (not those of jobs burst to a cloud) never exceed GPUs x
+  horizon, the summary's total is the jobs table's, and the timeline never allocates more GPUs
   than the cluster has;
 - no job starts before it was submitted, and none ends before it started;
 - the summary's IT energy equals the integral of the recorded power timeline;
@@ -50,19 +51,24 @@ def _close(a: float, b: float, abs_tol: float = 1e-9) -> bool:
 def gpu_hours_within_capacity(results: Results) -> list[str]:
     """Allocated GPU-hours <= GPUs x horizon; allocated GPUs <= GPUs at every instant."""
     s = results.summary
+    jobs = results.jobs
     out = []
     capacity_h = s["total_gpus"] * s["horizon_days"] * 24.0
     used_h = s["gpu_hours_allocated"]
+    if len(jobs) and not _close(float(jobs["gpu_hours"].sum()), used_h, abs_tol=1e-6):
+        out.append(f"gpu_hours_allocated {used_h:.9g} != the jobs table's sum")
+    if len(jobs) and "burst" in jobs:  # jobs that burst ran on rented cloud GPUs, not these
+        used_h = float(jobs.loc[~jobs["burst"].astype(bool), "gpu_hours"].sum())
     if used_h > capacity_h * (1 + REL_TOL) + 1e-9:
         out.append(
-            f"gpu_hours_allocated {used_h:.6g} exceeds total_gpus x horizon ({capacity_h:.6g} h)"
+            f"GPU-hours on the cluster {used_h:.6g} exceed total_gpus x horizon "
+            f"({capacity_h:.6g} h)"
         )
     tl = results.timeline
     if len(tl) and "allocated_gpus" in tl:
         peak = int(tl["allocated_gpus"].max())
         if peak > s["total_gpus"]:
             out.append(f"timeline allocates {peak} GPUs but the cluster has {s['total_gpus']}")
-    jobs = results.jobs
     if len(jobs) and (jobs["gpu_hours"] < -1e-9).any():
         out.append(f"negative gpu_hours for jobs {_names(jobs, jobs['gpu_hours'] < -1e-9)}")
     return out

@@ -88,6 +88,13 @@ def guarded(command: F) -> F:
 def interrupted_message(out: Any) -> str:
     """What Ctrl-C left behind: outputs are replaced only by a finished write, never partly."""
     if isinstance(out, Path):
+        from simulator.sweep.store import RUNS_FILE
+
+        if (out / RUNS_FILE).is_file():
+            return (
+                f"interrupted; runs finished so far are kept in {out / RUNS_FILE} (run the "
+                "same command to resume); the earlier table and page were left as they were"
+            )
         if (out / "summary.json").is_file():
             return f"interrupted; {out} was left as it was (it still holds the earlier results)"
         if out.exists():

@@ -15,6 +15,7 @@ import typer
 from simulator.cli.common import JsonOption, ProfilesOption, guarded, load_catalog, print_json
 from simulator.economics import price_scenario
 from simulator.errors import InputError, Problem
+from simulator.invariants import check_invariants
 from simulator.results import Results, simulate
 from simulator.scenario import LoadedScenario, load_scenario
 
@@ -36,11 +37,13 @@ def parse_horizon_months(text: str) -> float:
 def attach_costs(
     loaded: LoadedScenario, results: Results, horizon_months: float | None = None
 ) -> None:
-    """Price the scenario's options and add the cost tables and `summary['costs']`."""
+    """Price the scenario's options and add the cost tables and `summary['costs']`; then
+    check the run's invariants again, now that costs must add up too."""
     report = price_scenario(loaded, results, horizon_months=horizon_months)
     if report.options:
         results.tables.update(report.tables)
         results.summary["costs"] = report.summary
+    check_invariants(results)
 
 
 def _money(usd: float | None) -> str:
@@ -85,6 +88,12 @@ def cost_lines(summary: dict[str, Any]) -> list[str]:
         month = cap.get("breaks_at_month")
         verdict = f"breaks in month {month}" if month else "holds"
         lines.append(f"    capacity plan (p95 wait <= {cap['max_p95_wait_hours']:g} h): {verdict}")
+    if cap.get("min_slo_attainment") is not None:
+        month = cap.get("slo_breaks_at_month")
+        verdict = f"breaks in month {month}" if month else "holds"
+        lines.append(
+            f"    serving plan (SLO attainment >= {cap['min_slo_attainment']:.0%}): {verdict}"
+        )
     return lines
 
 

@@ -18,7 +18,6 @@ from simulator.cli.common import (
     print_json,
 )
 from simulator.cli.cost import attach_costs, cost_lines
-from simulator.invariants import check_invariants
 from simulator.report import REPORT_FILE, input_tables, render_report
 from simulator.results import Results, simulate
 from simulator.scenario import load_scenario
@@ -125,7 +124,6 @@ def run_command(
         if bar is not None:
             bar.close()
     attach_costs(loaded, results)
-    check_invariants(results)  # again, now that costs are attached
     if out is not None:
         # The report is rendered last (after every layer has added its tables) and saved in
         # the same atomic step as the tables it shows.

@@ -14,6 +14,7 @@ from simulator.cli.common import (
     load_catalog,
     print_json,
 )
+from simulator.engine.budget import check_budget
 from simulator.scenario import load_scenario
 
 scenario_app = typer.Typer(help="Check scenario files.", no_args_is_help=True)
@@ -26,11 +27,13 @@ def validate_scenario(
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:
-    """Validate scenarios: schema, profile references, job sizes, referenced files."""
+    """Validate scenarios: schema, profile references, job sizes, referenced files, and
+    whether the run would fit this machine (the resource guard `infrasim run` applies)."""
     catalog = load_catalog(profiles)
     summaries = []
     for file in files:
         loaded = load_scenario(file, catalog)
+        check_budget(loaded, loaded.scenario.horizon_days * 86400.0)
         w = loaded.scenario.workloads
         summaries.append(
             {

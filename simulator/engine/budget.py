@@ -179,7 +179,8 @@ def _requests(loaded: LoadedScenario, traffic: Traffic, where: str, horizon_s: f
             memory,
             "replay a slice of the trace (fewer rows) or set traffic.num_requests",
         )
-    count = _expected_arrivals(traffic.requests_per_s or 0.0, horizon_s)
+    growth = math.log1p(traffic.growth_per_month) / (365.25 / 12 * 86400.0)
+    count = _expected_arrivals(traffic.requests_per_s or 0.0, horizon_s, growth)
     if cap:
         count = min(count, cap)
     # batching shares iterations; still every output token is produced in some iteration

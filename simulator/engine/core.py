@@ -101,6 +101,8 @@ class Simulation:
         s = self.scenario = loaded.scenario
         self.file = str(loaded.path)
         self.seed = s.seed if seed is None else int(seed)
+        if not 0 <= self.seed < 2**63:  # the scenario schema's range; numpy needs >= 0
+            raise InputError([Problem("--seed", "", f"expected 0 to 2**63-1 (got {self.seed})")])
         self.env = simpy.Environment()
         self.streams = Streams(self.seed)
         self.recorder = Recorder()

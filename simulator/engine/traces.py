@@ -18,6 +18,7 @@ counted. Times become seconds after the first kept submission, multiplied by `ti
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,9 @@ import numpy as np
 import pandas as pd
 
 from simulator.errors import InputError, Problem
+
+MAX_TRACE_GPUS = 2**31
+"""Larger GPU counts in a trace row are corrupt data, not jobs."""
 
 HELIOS_COLUMNS = (
     "job_id",
@@ -86,10 +90,16 @@ def read_helios(path: Path, max_jobs: int | None = None, time_scale: float = 1.0
         raise InputError(
             [Problem(str(path), "(header)", f"missing Helios columns: {', '.join(missing)}")]
         )
-    submit = pd.to_datetime(raw["submit_time"], errors="coerce")
-    start = pd.to_datetime(raw["start_time"], errors="coerce")
-    end = pd.to_datetime(raw["end_time"], errors="coerce")
-    gpus = pd.to_numeric(raw["gpu_num"], errors="coerce").fillna(0).astype(np.int64)
+    with warnings.catch_warnings():  # pandas warns per odd cell; bad rows are counted instead
+        warnings.simplefilter("ignore")
+        submit = pd.to_datetime(raw["submit_time"], errors="coerce")
+        start = pd.to_datetime(raw["start_time"], errors="coerce")
+        end = pd.to_datetime(raw["end_time"], errors="coerce")
+    counts = pd.to_numeric(raw["gpu_num"], errors="coerce")
+    # a GPU count is a whole number a cluster could have; anything else (2.5, inf, 1e30)
+    # is a bad row, skipped and counted like the others, never cast into a wrong integer
+    whole = counts.notna() & np.isfinite(counts) & (counts == counts.round())
+    gpus = counts.where(whole & (counts > 0) & (counts <= MAX_TRACE_GPUS), 0).astype(np.int64)
     duration = (end - start).dt.total_seconds()
     keep = submit.notna() & duration.notna() & (duration > 0) & (gpus > 0)
     frame = pd.DataFrame(
@@ -105,10 +115,14 @@ def read_helios(path: Path, max_jobs: int | None = None, time_scale: float = 1.0
 
 
 def _time(value: object) -> pd.Timestamp | None:
-    if value in (None, "", "None"):
-        return None
+    if not isinstance(value, str) or value in ("", "None"):
+        return None  # Philly writes times as text; anything else is not a time
     stamp = pd.to_datetime(value, errors="coerce")
     return None if pd.isna(stamp) else stamp
+
+
+def _shape_problem(path: Path, where: str, expected: str) -> InputError:
+    return InputError([Problem(str(path), where, f"expected {expected}")])
 
 
 def read_philly(path: Path, max_jobs: int | None = None, time_scale: float = 1.0) -> TraceJobs:
@@ -129,12 +143,22 @@ def read_philly(path: Path, max_jobs: int | None = None, time_scale: float = 1.0
         submit = _time(job.get("submitted_time"))
         duration = 0.0
         gpus = 0
-        for attempt in job.get("attempts") or []:
+        attempts = job.get("attempts") or []
+        if not isinstance(attempts, list):
+            raise _shape_problem(path, f"[{i}].attempts", "a list of attempts")
+        for j, attempt in enumerate(attempts):
+            detail = (attempt.get("detail") or []) if isinstance(attempt, dict) else None
+            if not isinstance(detail, list) or not all(
+                isinstance(m, dict) and isinstance(m.get("gpus") or [], list) for m in detail
+            ):
+                raise _shape_problem(
+                    path, f"[{i}].attempts[{j}]", "start_time, end_time and detail: [{ip, gpus}]"
+                )
             start, end = _time(attempt.get("start_time")), _time(attempt.get("end_time"))
             if start is None or end is None:
                 continue
             duration += (end - start).total_seconds()
-            used = sum(len(m.get("gpus") or []) for m in attempt.get("detail") or [])
+            used = sum(len(m.get("gpus") or []) for m in detail)
             if used:
                 gpus = used
         if submit is None or duration <= 0 or gpus <= 0:

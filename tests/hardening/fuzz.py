@@ -28,7 +28,7 @@ FUZZ = settings(
 )
 """Deterministic, modest example counts: the properties matter, not the volume."""
 
-FUZZ_CLI = settings(FUZZ, max_examples=50)
+FUZZ_CLI = settings(FUZZ, max_examples=40)
 """Fewer examples where each one is a whole CLI invocation (about 0.1-0.2 s)."""
 
 EXAMPLE_TIMEOUT_S = 30

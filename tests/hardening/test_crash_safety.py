@@ -118,4 +118,8 @@ def test_interrupt_message_without_earlier_results(tmp_path: Path) -> None:
     from simulator.cli.common import interrupted_message
 
     assert "was not created" in interrupted_message(tmp_path / "new")
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "runs.jsonl").write_text("")
+    assert "runs finished so far are kept" in interrupted_message(sweep)
     assert interrupted_message(None) == "interrupted; earlier outputs were left as they were"

@@ -46,8 +46,26 @@ def test_a_real_run_satisfies_every_law(clean: Results) -> None:
 def test_more_gpu_hours_than_the_cluster_has(clean: Results) -> None:
     r = _copy(clean)
     r.summary["gpu_hours_allocated"] = r.summary["total_gpus"] * r.summary["horizon_days"] * 24.1
-    with pytest.raises(InvariantViolation, match="gpu_hours_allocated .* exceeds"):
+    r.jobs.loc[r.jobs.index[0], "gpu_hours"] += r.summary["gpu_hours_allocated"] * 1.1
+    with pytest.raises(InvariantViolation, match="GPU-hours on the cluster .* exceed"):
         check_invariants(r)
+
+
+def test_burst_gpu_hours_do_not_count_against_the_cluster(clean: Results) -> None:
+    r = _copy(clean)
+    extra = r.summary["total_gpus"] * r.summary["horizon_days"] * 24.0
+    r.jobs["burst"] = False
+    r.jobs.loc[r.jobs.index[0], ["gpu_hours", "burst"]] = [extra, True]
+    r.summary["gpu_hours_allocated"] = float(r.jobs["gpu_hours"].sum())
+    assert violations(r) == []
+    r.jobs.loc[r.jobs.index[0], "burst"] = False
+    assert any("exceed total_gpus" in v for v in violations(r))
+
+
+def test_summary_gpu_hours_must_be_the_jobs_sum(clean: Results) -> None:
+    r = _copy(clean)
+    r.summary["gpu_hours_allocated"] *= 0.5
+    assert any("!= the jobs table's sum" in v for v in violations(r))
 
 
 def test_timeline_allocating_more_gpus_than_exist(clean: Results) -> None:

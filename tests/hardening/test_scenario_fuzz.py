@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from simulator.cli import app
@@ -105,3 +105,16 @@ def test_mangled_yaml_text(runner, tmp_path: Path, position: int, garbage: str) 
     file = tmp_path / "mangled.yaml"
     file.write_text(text[:cut] + garbage + text[cut:], encoding="utf-8")
     assert_clean_exit(_invoke(runner, "run", str(file)), (str(file),))
+
+
+@settings(FUZZ_CLI, max_examples=15)
+@given(seed=st.integers(min_value=-(2**80), max_value=2**80))
+@example(seed=-1)
+@example(seed=2**63)
+@example(seed=2**63 - 1)
+def test_any_seed(runner, tmp_path: Path, seed: int) -> None:
+    """`--seed -1` used to end in numpy's ValueError traceback."""
+    file = _write(tmp_path, small_scenario())
+    result = _invoke(runner, "run", str(file), "--json", "--seed", str(seed))
+    lines = assert_clean_exit(result, ("--seed",))
+    assert bool(lines) == (not 0 <= seed < 2**63)

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simulator.errors import InputError, Problem
-from simulator.yaml_io import MAX_FILE_BYTES, parse_yaml_text, read_yaml
+from simulator.yaml_io import MAX_FILE_BYTES, MAX_YAML_CHARS, parse_yaml_text, read_yaml
 from tests.hardening.fuzz import FUZZ, texts
 
 BILLION_LAUGHS = "\n".join(
@@ -67,10 +67,15 @@ def test_tags_that_build_objects_are_refused(text: str) -> None:
 
 
 @pytest.mark.parametrize("depth", [400, 5_000, 200_000])
-def test_deep_nesting_is_refused_not_a_crash(depth: int) -> None:
+@pytest.mark.parametrize("prefix", ["x: ", ""], ids=["yaml", "json"])
+def test_deep_nesting_is_refused_not_a_crash(depth: int, prefix: str) -> None:
     """libyaml's own composer overflows the C stack near 100,000 levels (a segfault)."""
+    text = prefix + "[" * depth + "]" * depth
+    if prefix == "" and depth == 400:
+        assert parse_yaml_text(text, "deep.json")  # JSON this deep is still fine
+        return
     with pytest.raises(InputError, match="nested too deeply"):
-        parse_yaml_text("[" * depth + "]" * depth, "deep.yaml")
+        parse_yaml_text(text, "deep.yaml")
 
 
 @pytest.mark.parametrize("value", ["9223372036854775808", "-9223372036854775809", "1" * 400])
@@ -96,6 +101,19 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
         f.truncate(MAX_FILE_BYTES + 1)
     with pytest.raises(InputError, match="at most"):
         read_yaml(big)
+
+
+def test_gigantic_documents_are_refused_or_fast(tmp_path: Path) -> None:
+    """Pure-Python YAML parses about 0.2 MB/s: big YAML is refused, big JSON parsed in C."""
+    start = time.monotonic()
+    with pytest.raises(InputError, match="over"):
+        parse_yaml_text("a:\n" + "  - 1\n" * (MAX_YAML_CHARS // 6 + 1), "big.yaml")
+    assert time.monotonic() - start < 1.0
+    path = tmp_path / "big.json"
+    path.write_text("[" + ",".join(['{"x": 1, "y": [1.5, "ab"]}'] * 300_000) + "]")
+    start = time.monotonic()
+    assert len(read_yaml(path)) == 300_000  # about 8 MB
+    assert time.monotonic() - start < 10.0
 
 
 def test_devices_and_fifos_are_refused_without_blocking(tmp_path: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import plotly.graph_objects as go
@@ -87,14 +86,11 @@ def test_a_100k_job_run_stays_under_10_mb() -> None:
     big = synthetic_results(
         jobs=100_000, timeline_rows=400_000, costs=True, serving=True, requests=200_000
     )
-    started = time.perf_counter()
     html = render_report(big)
-    elapsed = time.perf_counter() - started
     size = len(html.encode())
     assert size < MAX_BYTES, size
     # Reduced data, not raw rows: the page is plotly.js plus a bounded amount of figure data.
     assert size - len(get_plotlyjs()) < 2 * 1024 * 1024
-    assert elapsed < 30
 
 
 def test_render_page_builds_other_pages_from_sections() -> None:
