@@ -8,31 +8,34 @@ job could get (packed on the fewest nodes of one pod, tensor-parallel groups ins
 domain, on the fastest pool it may use): the simulation only adds to that (queueing, failures
 and lost work, checkpoint stalls, power throttling, data and fabric contention, none of which
 speeds a step up). `time_to_train_h` (the slowest job) is at least the largest of them.
-`total_gpus` is known exactly.
+`total_gpus` is known exactly. Cost figures (`costs.options.<option>...`) are bounded from the
+same per-pool step times by `cost_bounds`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 
 from simulator.engine import Placement, Simulation
 from simulator.engine.step_time import checked_step_time
 from simulator.engine.training import total_steps
 from simulator.scenario import LoadedScenario
+from simulator.sweep.cost_bounds import cost_bounds
 
 Bounds = dict[str, tuple[float, float]]
 """figure -> (lowest, highest) value the figure can take at this point."""
 
 
-def training_lower_bound_s(sim: Simulation, loaded: LoadedScenario, index: int) -> float:
-    """Fewest seconds training job `index` can take from start to finish.
+def training_floor_by_pool(sim: Simulation, loaded: LoadedScenario, index: int) -> dict[str, float]:
+    """Fewest seconds training job `index` computes (holding its GPUs) on each pool it fits.
 
     Raises:
-        InputError: the job cannot run on any pool it may use (e.g. it does not fit in memory).
+        InputError: the job cannot run on a pool it may use (e.g. it does not fit in memory).
     """
     job = loaded.scenario.workloads.training_jobs[index]
     model = loaded.models[job.name]
-    best = math.inf
+    floors: dict[str, float] = {}
     for pool in loaded.scenario.cluster.pools:
         if job.pool not in (None, pool.name):
             continue
@@ -55,12 +58,15 @@ def training_lower_bound_s(sim: Simulation, loaded: LoadedScenario, index: int) 
             str(loaded.path),
             f"workloads.training_jobs[{index}]",
         )
-        best = min(best, total_steps(job) * step.step_s)
-    return best
+        floors[pool.name] = total_steps(job) * step.step_s
+    return floors
 
 
-def analytical_bounds(loaded: LoadedScenario) -> Bounds:
+def analytical_bounds(loaded: LoadedScenario, finished: Collection[str] = ()) -> Bounds:
     """Bounds on the figures the performance model can speak for at this point.
+
+    `finished` names training jobs whose GPU-hours the cost bounds may count (see
+    `cost_bounds`): only jobs every run that matters finishes.
 
     Raises:
         InputError: the point cannot be run at all (the engine rejects it, or a job fits nowhere).
@@ -69,10 +75,14 @@ def analytical_bounds(loaded: LoadedScenario) -> Bounds:
     inf = math.inf
     bounds: Bounds = {"total_gpus": (float(loaded.total_gpus), float(loaded.total_gpus))}
     lows = []
+    floors = {}
     for index, job in enumerate(loaded.scenario.workloads.training_jobs):
-        low_h = training_lower_bound_s(sim, loaded, index) / 3600.0
+        floors[job.name] = training_floor_by_pool(sim, loaded, index)
+        low_h = min(floors[job.name].values(), default=inf) / 3600.0
         bounds[f"time_to_train_h.{job.name}"] = (low_h, inf)
         lows.append(low_h)
     if lows:
         bounds["time_to_train_h"] = (max(lows), inf)
+    for figure, usd in cost_bounds(sim, loaded, floors, finished).items():
+        bounds[figure] = (usd, inf)
     return bounds

@@ -2,9 +2,12 @@
 
 Three steps:
 
-1. Bound every point analytically (`bounds`): a point whose best case already breaks a
-   constraint (its time-to-train lower bound exceeds the deadline, its GPU count the budget
-   of GPUs) is pruned, with the reason in the table; a point the engine rejects is invalid.
+1. Bound every point analytically (`bounds`, `cost_bounds`): a point whose best case already
+   breaks a constraint (its time-to-train lower bound exceeds the deadline, its GPU count the
+   budget of GPUs, its cheapest possible bill the budget) is pruned, with the reason in the
+   table; a point the engine rejects is invalid. Cost bounds count a training job's GPU-hours
+   only when a constraint caps that job's time-to-train (`must_finish`): a run that leaves it
+   unfinished is then infeasible anyway, so "it finishes" may be assumed.
 2. Simulate the survivors, N seeds each, through the same resumable store and backends as a
    sweep (a search after a sweep of the same grid reuses its runs).
 3. Among points whose means meet every constraint, the best on the first objective (ties: the
@@ -27,7 +30,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.errors import InputError, Problem
-from simulator.scenario import load_scenario
+from simulator.scenario import LoadedScenario, load_scenario
 from simulator.sweep.backends import make_backend
 from simulator.sweep.bounds import Bounds, analytical_bounds
 from simulator.sweep.outputs import write_atomic, write_outputs
@@ -69,6 +72,24 @@ def prune_reason(bounds: Bounds, figures: Sequence[Figure]) -> str | None:
     return None
 
 
+def must_finish(loaded: LoadedScenario, figures: Sequence[Figure]) -> set[str]:
+    """Training jobs a feasible point must finish in every run.
+
+    A job left unfinished has no time-to-train, so the mean over seeds is n/a and any
+    constraint on it (min or max) fails: the point is infeasible whatever else it costs.
+    """
+    jobs = {j.name for j in loaded.scenario.workloads.training_jobs}
+    out: set[str] = set()
+    for f in figures:
+        if f.min is None and f.max is None:
+            continue
+        if f.metric == "time_to_train_h":
+            out |= jobs
+        elif f.metric.startswith("time_to_train_h.") and f.metric[16:] in jobs:
+            out.add(f.metric[16:])
+    return out
+
+
 def screen(
     sweep: LoadedSweep, profile_dirs: tuple[str, ...]
 ) -> tuple[dict[int, tuple[str, str]], dict[int, Bounds]]:
@@ -80,7 +101,7 @@ def screen(
     for point in sweep.points:
         try:
             loaded = load_scenario(sweep.base_path, catalog, list(point.settings))
-            bounds[point.index] = analytical_bounds(loaded)
+            bounds[point.index] = analytical_bounds(loaded, must_finish(loaded, figures))
         except InputError as exc:
             skipped[point.index] = ("invalid", "; ".join(str(p) for p in exc.problems))
             continue

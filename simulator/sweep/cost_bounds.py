@@ -1,0 +1,183 @@
+"""Lower bounds on what each price option costs at a point, without simulating it.
+
+A budget constraint is as common as a deadline, and a grid holds many points whose fleet alone
+costs more than the budget. The economics package prices a run; here it prices the cheapest run
+the point could have, so the bound and the real figure come from the same code and cannot drift:
+
+- **Owned** (and the owned side of hybrid): capital, capital charge, maintenance, staff and
+  colocation follow the fleet, not the workload; electricity is at least the fleet's idle floor
+  (nodes in service from the start, at their lowest possible draw) every simulated hour, times
+  PUE and that hour's price. The floor holds only when no node can leave service (failures off,
+  no spot pools: a node out for repair or reclaimed draws nothing); otherwise it is zero.
+  `price_onprem` on that idle-floor usage is the bound; burst compute only adds to it.
+- **Reserved**: the contracted instances over the horizon plus egress (`price_cloud` on an
+  empty usage); overflow on demand and storage only add to it.
+- **On demand**: egress, plus for each training job known to finish its fewest GPU-hours
+  (steps x best-case step time, on the cheapest pool it may use, GPUs rounded up to whole
+  instances) at the instance price, scaled as the cost calendar scales a simulated window to
+  the horizon. A job that never starts costs nothing, so a job's share counts only when the
+  caller passes it in `finished`: a search does so for jobs whose time-to-train a constraint
+  caps, since a run leaving such a job unfinished is infeasible whatever it costs.
+- **Spot and capacity blocks**: egress only (spot is costed on a run of its own in which nodes
+  are reclaimed, and nothing says that run finishes; blocks are clipped to the window).
+
+Figures: `costs.options.<option>.total_usd` for every option, and
+`costs.options.<option>.training_runs_usd.<job>` for on-demand options and finished jobs.
+An option the economics package cannot price here (a missing price) gets no bound: the
+simulated run reports the problem.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Mapping
+
+import numpy as np
+import pandas as pd
+
+from simulator.economics.cloud import (
+    pool_instances,
+    price_cloud,
+    sheet_of,
+    usd_per_gpu_hour,
+)
+from simulator.economics.compare import horizon_months_of
+from simulator.economics.energy import energy_cost
+from simulator.economics.months import HOUR_S, Calendar
+from simulator.economics.onprem import price_onprem
+from simulator.economics.usage import Usage
+from simulator.engine import Simulation
+from simulator.errors import InputError
+from simulator.scenario import LoadedScenario
+from simulator.schema.scenario import PriceOption
+
+SLACK = 1e-9
+"""Relative shave off every bound: the real figure sums the same terms in another order."""
+
+JOB_COLUMNS = {
+    "job_id": int,
+    "name": object,
+    "kind": object,
+    "pool": object,
+    "num_gpus": int,
+    "burst": bool,
+    "gpu_hours": float,
+    "useful_gpu_hours": float,
+    "energy_kwh": float,
+    "start_s": float,
+    "run_s": float,
+}
+INTERVAL_COLUMNS = {"job_id": int, "start_s": float, "end_s": float, "gpus_weight": float}
+
+
+def idle_floor_kw(sim: Simulation, loaded: LoadedScenario) -> float:
+    """Least IT power the cluster can draw at any moment, kW (0 if nodes can leave service)."""
+    s = loaded.scenario
+    if s.policies.failures.enabled or any(p.spot is not None for p in s.cluster.pools):
+        return 0.0
+    power = sim.power
+    floor_w = power.baseline_w  # nodes in service from the start, idle (build-out withdrawn)
+    for pp, pool in zip(power.pools, sim.cluster.pools, strict=True):
+        # a running job may draw below idle only if the profiles say so; allow for it
+        below = min(0.0, *pp.state_dyn_w.values())
+        below += min(0.0, pp.overhead_busy_per_gpu_w - pp.overhead_idle_per_gpu_w)
+        floor_w += below * pool.count * pool.gpus_per_node
+    return max(0.0, floor_w) / 1000.0
+
+
+def floor_usage(calendar: Calendar, floor_kw: float) -> Usage:
+    """A run in which no job ran and the cluster drew `floor_kw` throughout."""
+    sim_s = calendar.simulated_s
+    hours = np.arange(0.0, sim_s + HOUR_S, HOUR_S)  # the hours `Usage.of` integrates over
+    hours[-1] = sim_s
+    by_month = floor_kw * np.diff(np.minimum(calendar.edges, sim_s)) / HOUR_S
+    return Usage(
+        calendar=calendar,
+        jobs=pd.DataFrame({k: pd.Series(dtype=t) for k, t in JOB_COLUMNS.items()}),
+        intervals=pd.DataFrame({k: pd.Series(dtype=t) for k, t in INTERVAL_COLUMNS.items()}),
+        it_kwh_by_month=calendar.extend(by_month),
+        it_kwh_by_hour=floor_kw * np.diff(hours) / HOUR_S,
+    )
+
+
+def _on_demand_jobs(
+    loaded: LoadedScenario,
+    option: PriceOption,
+    where: str,
+    calendar: Calendar,
+    job_floor_s: Mapping[str, Mapping[str, float]],
+) -> tuple[float, dict[str, float]]:
+    """(least compute USD over the horizon, least USD per training run) of the given jobs."""
+    sheet = sheet_of(loaded, option.sheet)
+    instances = pool_instances(loaded, sheet, option.instance_type, where)
+    sim_s, horizon_s = calendar.simulated_s, calendar.horizon_s
+    past_horizon_s = max(0.0, sim_s - horizon_s)  # held time the calendar drops
+    stretch = max(1.0, horizon_s / sim_s)  # the calendar repeats the window to the horizon
+    total, runs = 0.0, {}
+    for name, by_pool in job_floor_s.items():
+        job = next(j for j in loaded.scenario.workloads.training_jobs if j.name == name)
+        run_usd, window_usd = math.inf, math.inf
+        for pool, floor_s in by_pool.items():
+            inst = instances[pool]
+            billed = math.ceil(job.num_gpus / inst.gpus_per_instance) * inst.gpus_per_instance
+            usd_per_s = billed * usd_per_gpu_hour(loaded, inst, "on_demand", sheet.id, where)
+            usd_per_s /= HOUR_S
+            run_usd = min(run_usd, usd_per_s * floor_s)
+            window_usd = min(window_usd, usd_per_s * max(0.0, floor_s - past_horizon_s) * stretch)
+        if math.isfinite(run_usd):
+            runs[name] = run_usd
+            total += window_usd
+    return total, runs
+
+
+def option_bounds(
+    sim: Simulation,
+    loaded: LoadedScenario,
+    option: PriceOption,
+    where: str,
+    job_floor_s: Mapping[str, Mapping[str, float]],
+) -> dict[str, float]:
+    """Least value of each cost figure of one option (figure name under the option -> USD)."""
+    calendar = Calendar(horizon_months_of(loaded), sim.horizon_s)
+    facility = sim.facility
+    summary = {
+        "pue": facility.pue,
+        "electricity_usd_per_kwh": facility.electricity_usd_per_kwh,
+        "carbon_g_per_kwh": facility.carbon_g_per_kwh,
+    }
+    if option.purchase == "owned":
+        usage = floor_usage(calendar, idle_floor_kw(sim, loaded))
+        energy = energy_cost(loaded, usage, summary, None)
+        return {"total_usd": price_onprem(loaded, option, where, usage, energy).total_usd}
+    total = price_cloud(loaded, option, where, floor_usage(calendar, 0.0), summary).total_usd
+    if option.purchase != "on_demand" or loaded.scenario.cluster.burst is not None:
+        return {"total_usd": total}
+    compute, runs = _on_demand_jobs(loaded, option, where, calendar, job_floor_s)
+    out = {"total_usd": total + compute}
+    out.update({f"training_runs_usd.{name}": usd for name, usd in runs.items()})
+    return out
+
+
+def cost_bounds(
+    sim: Simulation,
+    loaded: LoadedScenario,
+    job_floor_s: Mapping[str, Mapping[str, float]],
+    finished: Collection[str],
+) -> dict[str, float]:
+    """Least value of every option's cost figures, keyed as the sweep's figures are.
+
+    Args:
+        sim: the point's (unrun) simulation, for its horizon, facility and power model.
+        job_floor_s: training job -> pool it may use -> fewest seconds it holds its GPUs there.
+        finished: training jobs every run that matters finishes (see the module docstring).
+    """
+    floors = {name: by_pool for name, by_pool in job_floor_s.items() if name in finished}
+    out: dict[str, float] = {}
+    for i, option in enumerate(loaded.scenario.pricing.options):
+        try:
+            figures = option_bounds(sim, loaded, option, f"pricing.options[{i}]", floors)
+        except InputError:
+            continue
+        for key, usd in figures.items():
+            out[f"costs.options.{option.name}.{key}"] = max(0.0, usd * (1.0 - SLACK))
+    return out
