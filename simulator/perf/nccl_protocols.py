@@ -21,8 +21,9 @@ refinements in `ncclTopoTuneModel` (ring LL busbw x 1/4, LL128 x 120/128 ~ 0.92;
 later (2.19 lowered tree Simple from 28 to 4 us per NVLink step and 28 to 14 us per network
 step). Caveat: that attribution is unverified; a stored tuning.cc of the 2.20 era (commit
 b6475625) still lists tree Simple at 28 us per step with a zero base, so the tree Simple row
-may belong to a later release; check against the NCCL version a planner runs. NVLS (switch reduction) runs only with Simple, at one switch round trip per call (hwLat
-NVLS 25 us NVLink, 18 us network).
+may belong to a later release; check against the NCCL version a planner runs. NVLS (switch
+reduction) runs only with Simple, at one switch round trip per call (hwLat NVLS 25 us NVLink,
+18 us network).
 
 The per-step figures include the latency of the links NCCL was tuned on. A link whose own
 one-way latency (`InterconnectProfile.latency_us`) differs from the reference below adds the
