@@ -2,7 +2,8 @@
 
 Prints, per kind, how many cases were evaluated or skipped and the median and worst absolute
 percentage error, split into in-sample cases (the profiles were fitted to them) and held-out
-ones, then the worst cases and why cases were skipped. The lead registers `validate_command`
+ones, then the worst cases and why cases were skipped. The 'serving' kind re-runs the
+'inference' cases through the serving simulator. The lead registers `validate_command`
 on the top-level app.
 """
 
@@ -15,6 +16,7 @@ from typing import Annotated
 import typer
 
 from simulator.cli.common import JsonOption, ProfilesOption, guarded, load_catalog, print_json
+from simulator.engine.serving.validation import SERVING_KIND
 from simulator.perf.validation import (
     CaseResult,
     ErrorStats,
@@ -80,14 +82,18 @@ def validate_command(
     ] = None,
     kind: Annotated[
         list[str] | None,
-        typer.Option("--kind", help="Only these kinds (repeatable): gemm, allreduce, ..."),
+        typer.Option(
+            "--kind",
+            help="Only these kinds (repeatable): gemm, allreduce, training, inference, "
+            "serving (the serving simulator on the inference cases).",
+        ),
     ] = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:
     """Compare the performance models with published measurements (error per kind)."""
     catalog = load_catalog(profiles)
-    report = run_validation(load_cases(cases), catalog, kinds=kind)
+    report = run_validation(load_cases(cases), catalog, kinds=kind, derived=[SERVING_KIND])
     if json_:
         print_json(report.to_dict())
     else:

@@ -3,7 +3,8 @@
 For each simulated month: GPUs in service (the initial pools plus build-out arrivals), GPU-hours
 used, jobs submitted, their waits (a job still queued at the end counts with the wait it had
 so far, a lower bound), time-weighted queue length and burst jobs. A plan breaks in the
-first month whose p95 wait exceeds `pricing.max_p95_wait_hours`.
+first month whose p95 wait exceeds `pricing.max_p95_wait_hours`. A scenario that serves adds
+its requests per month, SLO attainment and p99 TTFT (`serving_capacity`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pandas as pd
 
 from simulator.economics.fleet import capacity_gpu_hours, cohorts
 from simulator.economics.months import HOUR_S, MONTH_S, Calendar, cumulative_at
+from simulator.economics.serving_capacity import serving_by_month
 from simulator.results import Results
 from simulator.scenario import LoadedScenario
 
@@ -30,7 +32,7 @@ COLUMNS = [
 
 
 def capacity_by_month(loaded: LoadedScenario, results: Results) -> pd.DataFrame:
-    """One row per simulated month (the last may be partial)."""
+    """One row per simulated month (the last may be partial); serving columns when it serves."""
     sim_s = results.summary["horizon_days"] * 86400.0
     cal = Calendar(sim_s / MONTH_S, sim_s)
     month_h = cal.month_s() / HOUR_S
@@ -60,7 +62,9 @@ def capacity_by_month(loaded: LoadedScenario, results: Results) -> pd.DataFrame:
                 int((burst & (month == m)).sum()),
             )
         )
-    return pd.DataFrame(rows, columns=COLUMNS)
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    serving = serving_by_month(loaded, results, cal)
+    return table if serving is None else pd.concat([table, serving], axis=1)
 
 
 def _burst_hours(results: Results, lo: float, hi: float) -> float:

@@ -32,6 +32,7 @@ from simulator.economics.hybrid import price_hybrid
 from simulator.economics.ledger import OptionCost
 from simulator.economics.months import MONTH_S, Calendar
 from simulator.economics.onprem import price_onprem
+from simulator.economics.serving_capacity import slo_breaks_at_month
 from simulator.economics.usage import Usage
 from simulator.economics.worlds import BASE, world_key, world_scenario
 from simulator.errors import InputError, Problem
@@ -209,6 +210,7 @@ def _assemble(
     rented = [c for c in report.options if c.purchase != "owned"]
     capacity = capacity_by_month(loaded, results)
     limit = loaded.scenario.pricing.max_p95_wait_hours
+    min_slo = loaded.scenario.pricing.min_slo_attainment
     report.tables = {
         "cost_options": pd.DataFrame(rows, columns=OPTION_COLUMNS),
         "cost_monthly": pd.concat([c.monthly_frame() for c in report.options], ignore_index=True),
@@ -232,6 +234,8 @@ def _assemble(
         "capacity": {
             "max_p95_wait_hours": limit,
             "breaks_at_month": breaks_at_month(capacity, limit),
+            "min_slo_attainment": min_slo,
+            "slo_breaks_at_month": slo_breaks_at_month(capacity, min_slo),
         },
         "notes": [
             "accrued totals spread capital over its depreciation life; cumulative curves and "

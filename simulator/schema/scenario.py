@@ -255,9 +255,17 @@ class Traffic(StrictModel):
     )
     input_tokens: LengthDistribution | None = None
     output_tokens: LengthDistribution | None = None
+    growth_per_month: float = Field(
+        default=0.0,
+        gt=-1,
+        description="demand forecast: the request rate grows by this share each month, "
+        "compounding (poisson, gamma and diurnal arrivals)",
+    )
 
     @model_validator(mode="after")
     def _source_given(self) -> Traffic:
+        if self.growth_per_month and self.arrivals in ("trace", "closed_loop"):
+            raise ValueError(f"growth_per_month does not apply to {self.arrivals} arrivals")
         if self.arrivals == "trace":
             if not self.trace_path:
                 raise ValueError("trace arrivals need trace_path")
@@ -526,6 +534,13 @@ class Pricing(StrictModel):
     max_p95_wait_hours: float | None = Field(
         default=None, gt=0, description="capacity plan: a month whose p95 wait exceeds this breaks"
     )
+    min_slo_attainment: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description="capacity plan: a month whose requests meet their services' SLOs less "
+        "often than this breaks",
+    )
 
 
 class Scenario(StrictModel):
@@ -548,4 +563,18 @@ class Scenario(StrictModel):
         for job in [*self.workloads.training_jobs, *self.workloads.inference_services]:
             if job.pool is not None and job.pool not in pools:
                 raise ValueError(f"{job.name}: pool {job.pool!r} is not one of {sorted(pools)}")
+        return self
+
+    @model_validator(mode="after")
+    def _slo_limit_has_targets(self) -> Scenario:
+        targets = [
+            s
+            for s in self.workloads.inference_services
+            if s.slo.ttft_s is not None or s.slo.tpot_s is not None
+        ]
+        if self.pricing.min_slo_attainment is not None and not targets:
+            raise ValueError(
+                "pricing.min_slo_attainment needs an inference service with slo.ttft_s or "
+                "slo.tpot_s"
+            )
         return self

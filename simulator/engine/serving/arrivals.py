@@ -12,6 +12,13 @@ fed to the simulation one instant at a time, so the event queue holds one pendin
 - Trace: a CSV with a header naming `arrival_s`, `input_tokens`, `output_tokens` columns.
 - Closed loop: `num_requests` ready at time 0, issued by `concurrency` clients, each sending
   its next request when its last one finishes (the service enforces the limit).
+
+Demand growth (`growth_per_month` g, the capacity plan's forecast) multiplies the rate by
+(1 + g)^(t / month) = exp(k t). Arrivals are drawn at the base rate in "operational time" s and
+mapped to t = log(1 + k s) / k, the inverse of the integrated rate, so the expected count in
+[0, T] is r0 (exp(k T) - 1) / k; a gamma stream keeps its burstiness in operational time, and
+a diurnal stream thins the grown candidates by the daily cosine, so its day keeps 24 hours.
+With g = 0 every stream is drawn exactly as without growth.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from simulator.engine.arrivals import MONTH_S
 from simulator.engine.serving.lengths import sample_lengths
 from simulator.errors import InputError, Problem
 from simulator.schema.scenario import Traffic
@@ -54,18 +62,51 @@ def _gaps(traffic: Traffic, rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.exponential(mean_gap, size=n)
 
 
+def growth_per_s(traffic: Traffic) -> float:
+    """k of the grown rate r0 exp(k t): (1 + growth_per_month) per month."""
+    return math.log1p(traffic.growth_per_month) / MONTH_S
+
+
+def grown_times(operational_s: np.ndarray, k: float) -> np.ndarray:
+    """Times of a stream drawn at the base rate, moved onto the rate r0 exp(k t).
+
+    The base stream's integrated rate is r0 s, the grown one's r0 (exp(k t) - 1) / k; equal
+    counts give t = log1p(k s) / k. A shrinking demand (k < 0) has only r0 / |k| arrivals in
+    all; operational times past that never happen (infinity).
+    """
+    if k == 0.0:
+        return operational_s
+    inner = k * operational_s
+    out = np.full(len(operational_s), math.inf)
+    ok = inner > -1.0
+    out[ok] = np.log1p(inner[ok]) / k
+    return out
+
+
+def expected_arrivals(traffic: Traffic, horizon_s: float) -> float:
+    """Mean arrivals before `horizon_s` of an open-loop stream (growth included)."""
+    k = growth_per_s(traffic)
+    try:
+        span = horizon_s if k == 0.0 else math.expm1(k * horizon_s) / k
+    except OverflowError:  # growth so steep the count has no float: more than any run draws
+        span = math.inf
+    return traffic.requests_per_s * span  # type: ignore[operator]
+
+
 def _renewal_times(
     traffic: Traffic, rng: np.random.Generator, horizon_s: float, limit: int
 ) -> np.ndarray:
     chunks, last, total = [], 0.0, 0
+    k = growth_per_s(traffic)
     while total < limit:
-        times = last + np.cumsum(_gaps(traffic, rng, min(_BLOCK, limit - total)))
+        operational = last + np.cumsum(_gaps(traffic, rng, min(_BLOCK, limit - total)))
+        times = grown_times(operational, k)
         keep = times[times < horizon_s]
         chunks.append(keep)
         total += len(keep)
         if len(keep) < len(times):
             break
-        last = float(times[-1])
+        last = float(operational[-1])
     return np.concatenate(chunks) if chunks else np.empty(0)
 
 
@@ -83,15 +124,18 @@ def _diurnal_times(
     ratio = traffic.diurnal_peak_to_trough or 1.0
     peak = traffic.requests_per_s * (1.0 + (ratio - 1.0) / (ratio + 1.0))  # type: ignore[operator]
     chunks, last, total = [], 0.0, 0
+    k = growth_per_s(traffic)
     while total < limit:
-        candidates = last + np.cumsum(rng.exponential(1.0 / peak, size=_BLOCK))
-        accept = rng.random(_BLOCK) * peak < diurnal_rate(traffic, candidates)
+        operational = last + np.cumsum(rng.exponential(1.0 / peak, size=_BLOCK))
+        candidates = grown_times(operational, k)
+        finite = np.where(np.isfinite(candidates), candidates, 0.0)  # never-times: dropped below
+        accept = rng.random(_BLOCK) * peak < diurnal_rate(traffic, finite)
         times = candidates[accept & (candidates < horizon_s)][: limit - total]
         chunks.append(times)
         total += len(times)
         if candidates[-1] >= horizon_s:
             break
-        last = float(candidates[-1])
+        last = float(operational[-1])
     return np.concatenate(chunks) if chunks else np.empty(0)
 
 
@@ -121,13 +165,13 @@ def read_request_trace(path: Path, where: str) -> RequestStream:
                 raise InputError(
                     [Problem(f"{path} line {line}", where, "expected numbers in every column")]
                 ) from None
-            if not (math.isfinite(t) and t >= 0 and i >= 1 and o >= 1):
+            if not (math.isfinite(t) and t >= 0 and 1 <= i <= 2**31 and 1 <= o <= 2**31):
                 raise InputError(
                     [
                         Problem(
                             f"{path} line {line}",
                             where,
-                            "arrival_s must be >= 0 and token counts >= 1",
+                            "arrival_s must be >= 0 and token counts >= 1 (at most 2**31)",
                         )
                     ]
                 )
@@ -171,7 +215,7 @@ def request_stream(
             sample_lengths(traffic.input_tokens, rng, n),
             sample_lengths(traffic.output_tokens, rng, n),
         )
-    expected = traffic.requests_per_s * horizon_s  # type: ignore[operator]
+    expected = expected_arrivals(traffic, horizon_s)
     if traffic.num_requests is None and expected > MAX_REQUESTS:
         raise InputError(
             [
