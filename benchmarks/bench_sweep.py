@@ -29,6 +29,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.figures import figure, write_figures  # noqa: E402
 from simulator.sweep import load_sweep, run_sweep  # noqa: E402
 
 BASE = {
@@ -90,16 +91,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=200)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--json-out", type=Path, help="figures as JSON (figures.py)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "base.yaml").write_text(yaml.safe_dump(BASE, sort_keys=False))
         (root / "spec.yaml").write_text(yaml.safe_dump(spec(args.points), sort_keys=False))
         sweep = load_sweep(root / "spec.yaml")
+        load = os.getloadavg()[0]
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
         print(
             f"{len(sweep.points)} points x 1 seed; {platform.processor() or platform.machine()}, "
-            f"{cores} usable cores, load average {os.getloadavg()[0]:.2f} at start"
+            f"{cores} usable cores, load average {load:.2f} at start"
         )
         # start the forkserver (it imports the simulator once) outside the timings
         warm = load_sweep(root / "spec.yaml")
@@ -125,6 +128,22 @@ def main() -> None:
                 f"(time ratio {times[workers] / times[first]:.2f}); "
                 f"tables identical: {tables[workers] == tables[first]}"
             )
+        figures = [
+            figure(f"sweep of {len(sweep.points)} points, {w} worker(s)", t, "s")
+            for w, t in times.items()
+        ]
+        if 1 in times and 2 in times:
+            ratio = times[2] / times[1]
+            figures.append(
+                figure(
+                    f"sweep time ratio 2 workers / 1 (load {load:.1f} at start)",
+                    ratio,
+                    "x",
+                    "about 0.5",
+                    ratio <= 0.6,
+                )
+            )
+        write_figures(args.json_out, figures)
 
 
 if __name__ == "__main__":
