@@ -4,8 +4,12 @@ GPUs: one process per CUDA device, NCCL. CPU: 2-4 local processes, gloo (one int
 each, so the ranks do not fight over cores). Workers are started with torch.multiprocessing
 (see `start_method`) and meet through a file store in a private temp directory, so no port
 is needed.
-Each repeat starts after a barrier; its time is the slowest rank's (the collective is done
-when the last rank is), and the median over repeats is reported. Sizes, algbw and busbw follow
+Each repeat starts after a barrier and times OPS_PER_REPEAT back-to-back calls, as nccl-tests
+does (its `-n` iterations): one call's start-up jitter and a neighbour's brief burst are spread
+over several calls instead of deciding a repeat alone. A repeat's time per call is the slowest
+rank's (the collective is done when the last rank is), and the timer's statistic over repeats
+is reported (median with NCCL,
+the lower quartile with gloo, as calibrate/timing.py explains). Sizes, algbw and busbw follow
 nccl-tests: size is the per-rank buffer (all_gather: the gathered output), algbw = size / time,
 busbw = algbw x the op's bus factor.
 """
@@ -14,7 +18,7 @@ from __future__ import annotations
 
 import datetime
 import json
-import statistics
+import math
 import tempfile
 import time
 from collections.abc import Callable
@@ -22,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from calibrate import gloo_emulation
+from calibrate.plan import OPS_PER_REPEAT
+from calibrate.timing import CPU_STATISTIC, GPU_STATISTIC, statistic
 from calibrate.torch_env import import_torch
 from simulator.perf.collectives import bus_factor
 from simulator.schema.calibration import CollectivePoint
@@ -69,47 +75,64 @@ def _buffers(torch: Any, count: int, world: int, device: Any) -> dict[str, Any]:
 
 
 def _time_once(torch: Any, dist: Any, fn: Callable[[], None], cuda: bool) -> float:
+    """Seconds per call over OPS_PER_REPEAT back-to-back calls after a barrier."""
     dist.barrier()
     if cuda:
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         start.record()
-        fn()
+        for _ in range(OPS_PER_REPEAT):
+            fn()
         end.record()
         end.synchronize()
-        return start.elapsed_time(end) * 1e-3
+        return start.elapsed_time(end) * 1e-3 / OPS_PER_REPEAT
     begin = time.perf_counter_ns()
-    fn()
-    return (time.perf_counter_ns() - begin) * 1e-9
+    for _ in range(OPS_PER_REPEAT):
+        fn()
+    return (time.perf_counter_ns() - begin) * 1e-9 / OPS_PER_REPEAT
+
+
+def _op_fn(torch: Any, dist: Any, op: str, size: int, rank: int, world: int, device: Any,
+           emulate: bool) -> tuple[Callable[[], None], bool]:
+    """The timed call for (op, size), and whether it is the send/recv emulation."""
+    bufs = _buffers(torch, element_count(size, world), world, device)
+    try:
+        _run_op(dist, op, bufs, rank, world, emulate)
+    except (RuntimeError, NotImplementedError):
+        if op not in ("all_to_all", "reduce_scatter") or emulate:
+            raise
+        emulate = True  # this backend lacks it: time the send/recv version
+    fn = lambda: _run_op(dist, op, bufs, rank, world, emulate)  # noqa: E731
+    return fn, emulate
 
 
 def _measure(torch: Any, dist: Any, job: dict[str, Any], rank: int, world: int,
              device: Any) -> list[dict[str, Any]]:
+    """Every (op, size), in `passes` interleaved rounds (see gemm_sweep.sweep for why)."""
     cuda = job["backend"] == "nccl"
-    rows = []
     first = torch.ones(ELEMENT_BYTES * world, device=device)
     for _ in range(job["warmup"] + 3):  # connections are set up lazily, on first use
         dist.all_reduce(first)
-    for op in job["ops"]:
-        emulate = op in job["emulate"]
-        for size in job["sizes"]:
-            count = element_count(size, world)
-            bufs = _buffers(torch, count, world, device)
-            try:
-                _run_op(dist, op, bufs, rank, world, emulate)
-            except (RuntimeError, NotImplementedError):
-                if op not in ("all_to_all", "reduce_scatter") or emulate:
-                    raise
-                emulate = True  # this backend lacks it: time the send/recv version
-            fn = lambda o=op, b=bufs, e=emulate: _run_op(dist, o, b, rank, world, e)  # noqa: E731
-            for _ in range(job["warmup"]):
-                fn()
-            times = [_time_once(torch, dist, fn, cuda) for _ in range(job["repeats"])]
-            slowest = torch.tensor(times, dtype=torch.float64, device=device)
-            dist.all_reduce(slowest, op=dist.ReduceOp.MAX)
-            rows.append(
-                {"op": op, "size_bytes": count * ELEMENT_BYTES, "emulated": emulate,
-                 "time_s": statistics.median(slowest.cpu().tolist())}
-            )
+    passes = job["passes"]
+    per_pass = math.ceil(job["repeats"] / passes)
+    emulated = {op: op in job["emulate"] for op in job["ops"]}
+    pooled: dict[tuple[str, int], list[float]] = {}
+    for _ in range(passes):
+        for op in job["ops"]:
+            for size in job["sizes"]:
+                fn, emulated[op] = _op_fn(torch, dist, op, size, rank, world, device,
+                                          emulated[op])
+                for _ in range(job["warmup"]):
+                    fn()
+                times = [_time_once(torch, dist, fn, cuda) for _ in range(per_pass)]
+                pooled.setdefault((op, size), []).extend(times)
+    rows = []
+    for (op, size), times in pooled.items():
+        slowest = torch.tensor(times, dtype=torch.float64, device=device)
+        dist.all_reduce(slowest, op=dist.ReduceOp.MAX)  # each repeat ends with its last rank
+        rows.append(
+            {"op": op, "size_bytes": element_count(size, world) * ELEMENT_BYTES,
+             "emulated": emulated[op], "time_s": statistic(job["statistic"], slowest.tolist())}
+        )
     return rows
 
 
@@ -155,16 +178,19 @@ def run_collectives(
     *,
     warmup: int,
     repeats: int,
+    passes: int = 1,
     emulate: tuple[str, ...] = (),
 ) -> list[CollectivePoint]:
-    """Spawn `world` ranks, time each op over `sizes`; nccl-tests algbw/busbw per point."""
+    """Spawn `world` ranks, time each op over `sizes` (`repeats` in all, split over `passes`
+    interleaved rounds); nccl-tests algbw/busbw per point."""
     import_torch()
     import torch.multiprocessing as mp
 
     with tempfile.TemporaryDirectory(prefix="infrasim-coll-") as tmp:
         job = {
             "backend": backend, "world": world, "ops": list(ops), "sizes": list(sizes),
-            "warmup": warmup, "repeats": repeats, "emulate": list(emulate),
+            "warmup": warmup, "repeats": repeats, "passes": passes, "emulate": list(emulate),
+            "statistic": GPU_STATISTIC if backend == "nccl" else CPU_STATISTIC,
             "store": str(Path(tmp) / "store"), "result": str(Path(tmp) / "rows.json"),
         }
         mp.start_processes(worker, args=(job,), nprocs=world, join=True,

@@ -1,16 +1,17 @@
 """Time C = A @ B over the plan's shapes and dtypes on one device.
 
-Operands are random (zeros would let some hardware skip work), allocated once per shape, and
-the output is preallocated so the timed call is the kernel and nothing else. tf32 is fp32
+Operands are random (zeros would let some hardware skip work), allocated once per shape and
+pass, and the output is preallocated so the timed call is the kernel and nothing else. tf32 is fp32
 inputs with TF32 tensor cores allowed; plain fp32 runs with them disallowed.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
-from calibrate.timing import CpuTimer, CudaTimer
+from calibrate.timing import CpuTimer, CudaTimer, summary
 from calibrate.torch_env import torch_dtype
 from simulator.schema.calibration import GemmPoint
 
@@ -28,7 +29,7 @@ def _tf32(torch: Any, device: str, on: bool) -> None:
         torch.backends.cuda.matmul.allow_tf32 = on
 
 
-def time_gemm(
+def _samples(
     torch: Any,
     timer: CpuTimer | CudaTimer,
     device: str,
@@ -37,8 +38,8 @@ def time_gemm(
     *,
     warmup: int,
     repeats: int,
-) -> GemmPoint:
-    """One shape, median of `repeats` timed calls."""
+) -> list[float]:
+    """Seconds of `repeats` timed calls of one shape, after `warmup` untimed ones."""
     m, n, k = shape
     dev = torch.device(device)
     kind = torch_dtype(torch, dtype)
@@ -49,17 +50,36 @@ def time_gemm(
     previous = torch.backends.cuda.matmul.allow_tf32 if device == "cuda" else False
     _tf32(torch, device, dtype == "tf32")
     try:
-        timing = timer.time(lambda: torch.matmul(a, b, out=c), warmup=warmup, repeats=repeats)
+        return timer.samples(lambda: torch.matmul(a, b, out=c), warmup=warmup, repeats=repeats)
     finally:
         _tf32(torch, device, previous)
+
+
+def _point(dtype: str, shape: tuple[int, int, int], time_s: float) -> GemmPoint:
+    m, n, k = shape
     return GemmPoint(
         dtype=dtype,  # type: ignore[arg-type]
         m=m,
         n=n,
         k=k,
-        time_s=timing.median_s,
-        tflops=2.0 * m * n * k / timing.median_s / 1e12,
+        time_s=time_s,
+        tflops=2.0 * m * n * k / time_s / 1e12,
     )
+
+
+def time_gemm(
+    torch: Any,
+    timer: CpuTimer | CudaTimer,
+    device: str,
+    dtype: str,
+    shape: tuple[int, int, int],
+    *,
+    warmup: int,
+    repeats: int,
+) -> GemmPoint:
+    """One shape, the timer's statistic over `repeats` timed calls."""
+    samples = _samples(torch, timer, device, dtype, shape, warmup=warmup, repeats=repeats)
+    return _point(dtype, shape, summary(timer.statistic, samples).time_s)
 
 
 def sweep(
@@ -71,16 +91,30 @@ def sweep(
     warmup: int,
     repeats: int,
     tick: Callable[[str], None],
+    passes: int = 1,
 ) -> list[GemmPoint]:
-    """Every (dtype, shape) of the plan; `tick` is called once per shape with a label."""
-    points = []
-    for dtype, dtype_shapes in shapes.items():
-        for shape in dtype_shapes:
-            tick(f"gemm {dtype} {shape[0]}x{shape[1]}x{shape[2]}")
-            points.append(
-                time_gemm(torch, timer, device, dtype, shape, warmup=warmup, repeats=repeats)
-            )
-    return points
+    """Every (dtype, shape) of the plan; `tick` is called once per shape and pass.
+
+    With `passes` > 1 the sweep runs over all shapes that many times, each pass taking its
+    share of the repeats (after its own warm-up), and each point's statistic is taken over the
+    pooled repeats. A neighbour that loads the machine for a few seconds then slows every
+    shape alike instead of a few shapes in a row, so it cannot bend the fitted size curve.
+    """
+    per_pass = math.ceil(repeats / passes)
+    pooled: dict[tuple[str, tuple[int, int, int]], list[float]] = {}
+    for index in range(passes):
+        for dtype, dtype_shapes in shapes.items():
+            for shape in dtype_shapes:
+                where = f" (pass {index + 1}/{passes})" if passes > 1 else ""
+                tick(f"gemm {dtype} {shape[0]}x{shape[1]}x{shape[2]}{where}")
+                pooled.setdefault((dtype, shape), []).extend(
+                    _samples(torch, timer, device, dtype, shape, warmup=warmup,
+                             repeats=per_pass)
+                )
+    return [
+        _point(dtype, shape, summary(timer.statistic, samples).time_s)
+        for (dtype, shape), samples in pooled.items()
+    ]
 
 
 def quick_rates_gflops(torch: Any, timer: CpuTimer | CudaTimer, device: str,

@@ -40,7 +40,7 @@ def device_copies(
         src = torch.ones(size, dtype=torch.uint8, device=device)
         dst = torch.empty_like(src)
         timing = timer.time(lambda s=src, d=dst: d.copy_(s), warmup=warmup, repeats=repeats)
-        points.append(_point("device_copy", size, 2 * size, timing.median_s))
+        points.append(_point("device_copy", size, 2 * size, timing.time_s))
     return points
 
 
@@ -63,6 +63,6 @@ def host_copies(
                          warmup=warmup, repeats=repeats)
         d2h = timer.time(lambda h=host, d=dev: h.copy_(d, non_blocking=True),
                          warmup=warmup, repeats=repeats)
-        points.append(_point("host_to_device", size, size, h2d.median_s))
-        points.append(_point("device_to_host", size, size, d2h.median_s))
+        points.append(_point("host_to_device", size, size, h2d.time_s))
+        points.append(_point("device_to_host", size, size, d2h.time_s))
     return points

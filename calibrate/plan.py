@@ -15,6 +15,25 @@ QUICK_OPS = ("all_reduce", "all_to_all")
 ALL_OPS = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast")
 
 
+CPU_PASSES = 3
+"""A CPU's repeats are taken in this many interleaved passes over all shapes and sizes, so a
+neighbour's burst of load lands on every point alike (gemm_sweep.sweep). A GPU runs one pass:
+CUDA events time the device, which host neighbours do not slow, and a full GPU sweep's operands
+are too big to keep or re-create per pass."""
+
+
+OPS_PER_REPEAT = 8
+"""Back-to-back collective calls per timed repeat (calibrate/collectives.py; nccl-tests runs 20
+by default on GPUs; 8 keeps a quick CPU run short while averaging over several calls)."""
+
+
+CPU_COLLECTIVE_REPEATS = 15
+"""gloo ranks time the wall clock (they wait on each other, so CPU time would miss the wait)
+and two ranks on a small shared box need both their cores free at once: each repeat averages
+several back-to-back calls (collectives.OPS_PER_REPEAT), and the lower quartile of 15 such
+repeats is taken. Each call costs milliseconds."""
+
+
 @dataclass(frozen=True)
 class Plan:
     """One probe run, decided before it starts."""
@@ -23,6 +42,8 @@ class Plan:
     mode: str
     warmup: int
     repeats: int
+    passes: int
+    collective_repeats: int
     gemm: dict[str, list[tuple[int, int, int]]]
     copy_sizes: list[int]
     host_copy_sizes: list[int]
@@ -95,7 +116,7 @@ def make_plan(device: str, quick: bool, *, cuda_dtypes: list[str], num_devices: 
         if not quick:
             copy_sizes += [256 * MIB, 512 * MIB]
         host_sizes = []
-        coll_sizes = _geometric(KIB, 4 * MIB, 8) if quick else _geometric(8, 256 * MIB, 4)
+        coll_sizes = _geometric(KIB, 4 * MIB, 4) if quick else _geometric(8, 256 * MIB, 4)
         default_ranks = 2 if quick else min(4, max(2, os.cpu_count() or 2))
         world = ranks if ranks is not None else default_ranks
         duties, seconds = [], 0.0
@@ -103,7 +124,9 @@ def make_plan(device: str, quick: bool, *, cuda_dtypes: list[str], num_devices: 
         device=device,
         mode=mode,
         warmup=2 if quick else 5,
-        repeats=(7 if device == "cpu" else 5) if quick else 15,
+        repeats=(15 if device == "cpu" else 5) if quick else 15,
+        passes=CPU_PASSES if device == "cpu" else 1,
+        collective_repeats=CPU_COLLECTIVE_REPEATS if device == "cpu" else (5 if quick else 15),
         gemm=gemm,
         copy_sizes=copy_sizes,
         host_copy_sizes=host_sizes,
@@ -123,7 +146,7 @@ SPAWN_ESTIMATE_S = 3.0
 
 def estimate_seconds(plan: Plan, gflops: dict[str, float], copy_gb_per_s: float) -> float:
     """Rough wall time of `plan`, from rates a tiny pre-probe measured (printed up front)."""
-    calls = plan.warmup + plan.repeats
+    calls = plan.passes * plan.warmup + plan.repeats
     total = 0.0
     for dtype, shapes in plan.gemm.items():
         rate = gflops.get(dtype, min(gflops.values())) * 1e9
@@ -131,7 +154,8 @@ def estimate_seconds(plan: Plan, gflops: dict[str, float], copy_gb_per_s: float)
     bytes_per_s = copy_gb_per_s * 1e9
     total += sum(calls * 2 * s / bytes_per_s for s in plan.copy_sizes + plan.host_copy_sizes)
     if plan.ranks >= 2:
-        per_op = sum(calls * (50e-6 + 2 * s / bytes_per_s) for s in plan.collective_sizes)
+        coll_calls = plan.passes * plan.warmup + plan.collective_repeats * OPS_PER_REPEAT
+        per_op = sum(coll_calls * (50e-6 + 2 * s / bytes_per_s) for s in plan.collective_sizes)
         total += SPAWN_ESTIMATE_S + per_op * len(plan.collective_ops)
     total += len(plan.power_duties) * plan.power_seconds
     total += 2 * plan.storage_bytes / 1e9

@@ -8,6 +8,7 @@ written once, at the end, atomically: an interrupted probe leaves no file behind
 from __future__ import annotations
 
 import datetime
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ class ProbeOptions:
 
 def _steps(plan: plan_mod.Plan) -> int:
     return (
-        sum(len(s) for s in plan.gemm.values())
+        plan.passes * sum(len(s) for s in plan.gemm.values())
         + len(plan.copy_sizes)
         + len(plan.host_copy_sizes)
         + (1 if plan.ranks >= 2 else 0)
@@ -61,7 +62,7 @@ def _measure(torch: Any, plan: plan_mod.Plan, opts: ProbeOptions, timer: Any, nv
              progress: Progress, notes: list[str]) -> Measurements:
     w, r = plan.warmup, plan.repeats
     gemm = gemm_sweep.sweep(torch, timer, plan.device, plan.gemm, warmup=w, repeats=r,
-                            tick=progress)
+                            passes=plan.passes, tick=progress)
     copies = memory.device_copies(torch, timer, plan.device, plan.copy_sizes, warmup=w,
                                   repeats=r, tick=progress)
     if plan.host_copy_sizes:
@@ -73,7 +74,9 @@ def _measure(torch: Any, plan: plan_mod.Plan, opts: ProbeOptions, timer: Any, nv
         progress(f"collectives: {backend}, {plan.ranks} ranks, {len(plan.collective_ops)} ops")
         try:
             coll = collectives.run_collectives(backend, plan.ranks, plan.collective_ops,
-                                               plan.collective_sizes, warmup=w, repeats=r)
+                                               plan.collective_sizes, warmup=w,
+                                               repeats=plan.collective_repeats,
+                                               passes=plan.passes)
         except Exception as exc:  # a worker's failure arrives as ProcessRaisedException
             notes.append(f"collectives failed, skipped: {str(exc).strip().splitlines()[-1]}")
             progress.announce(f"collectives skipped: {notes[-1]}")
@@ -96,6 +99,7 @@ def _measure(torch: Any, plan: plan_mod.Plan, opts: ProbeOptions, timer: Any, nv
 
 def run_probe(opts: ProbeOptions, gpus: dict[str, GpuProfile], progress: Progress) -> Path:
     """Measure this machine, fit, write `opts.out`; returns the path written."""
+    began = time.monotonic()
     torch = import_torch()
     device = resolve_device(opts.device)
     nvml, nvml_status = nvml_api.load() if device == "cuda" else (None, "not used on CPU")
@@ -115,20 +119,28 @@ def run_probe(opts: ProbeOptions, gpus: dict[str, GpuProfile], progress: Progres
     copy_rate = memory.device_copies(torch, timer, device, [16 * 2**20], warmup=1, repeats=2,
                                      tick=lambda _: None)[0].gb_per_s
     progress.restart(_steps(plan))
+    estimate = plan_mod.estimate_seconds(plan, rates, copy_rate)
     progress.announce(
-        f"calibrating {device} ({plan.mode}): {progress.total} steps, about "
-        f"{plan_mod.estimate_seconds(plan, rates, copy_rate):.0f} s"
+        f"calibrating {device} ({plan.mode}): {progress.total} steps, about {estimate:.0f} s"
     )
+    if plan.passes > 1:
+        notes.append(f"repeats taken in {plan.passes} interleaved passes over all GEMM shapes "
+                     "and collective sizes, each pass after its own warm-up")
+    if plan.collective_repeats != plan.repeats and plan.ranks >= 2:
+        notes.append(f"collectives: {plan.collective_repeats} repeats per size, wall clock")
     measurements = _measure(torch, plan, opts, timer, nvml, progress, notes)
     progress("fitting")
     print_ = fingerprint(torch, device, nvml, nvml_status)
     fits, overlay = fit_and_overlay(print_, measurements, gpus, gpu_id=opts.gpu_id,
                                     user_power=opts.power_w, notes=notes)
+    took = time.monotonic() - began
+    notes.append(f"run took {took:.1f} s, fitting included (estimated {estimate:.0f} s up front)")
     method = Method(
         mode=plan.mode,  # type: ignore[arg-type]
         timer=timer.name,
         warmup=plan.warmup,
         repeats=plan.repeats,
+        statistic=timer.statistic,  # type: ignore[arg-type]
         l2_flush=timer.l2_flush,
         held_out_rule=HELD_OUT_RULE,
         notes=notes,
@@ -143,4 +155,6 @@ def run_probe(opts: ProbeOptions, gpus: dict[str, GpuProfile], progress: Progres
         overlay=overlay,
     )
     progress.close()
-    return write_calibration(calibration, opts.out)
+    written = write_calibration(calibration, opts.out)
+    progress.announce(f"done in {took:.1f} s (estimated {estimate:.0f} s)")
+    return written

@@ -124,6 +124,12 @@ class CollectiveEfficiency(StrictModel):
         description="achievable fraction of scale-up bandwidth per GPU when the switch reduces "
         "(NVLink SHARP / NVLS)",
     )
+    library: Literal["nccl", "generic"] = Field(
+        default="nccl",
+        description="nccl: NCCL's protocols (LL, LL128, Simple) and their per-step costs apply; "
+        "generic: one protocol with the latencies above as they are (gloo on a CPU, whose "
+        "calibration fitted them that way)",
+    )
 
 
 class EfficiencyTable(StrictModel):

@@ -1,14 +1,49 @@
-"""Calibration test helpers: skip `gpu` tests without CUDA; a synthetic calibration file."""
+"""Calibration test helpers: skip `gpu` tests without CUDA; a synthetic calibration file; one
+real quick CPU probe run, followed at once by fresh measurements to check it against."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from simulator.catalog import Catalog
+from tests.calibrate.fresh import Fresh, measure_fresh
+
+CPU_THREADS, CPU_RANKS = 1, 2
+
+
+@dataclass(frozen=True)
+class CpuRun:
+    """A quick CPU calibration file, what the probe printed, and the fresh measurements."""
+
+    path: Path
+    output: str
+    fresh: Fresh
+
+
+@pytest.fixture(scope="session")
+def cpu_run(tmp_path_factory: pytest.TempPathFactory) -> CpuRun:
+    """`calibrate run --device cpu --quick`, then fresh points right after it (drift between
+    calibration and check stays small); a few seconds on an idle machine, shared by all."""
+    pytest.importorskip("torch")
+    from typer.testing import CliRunner
+
+    from simulator.cli import app
+
+    out = tmp_path_factory.mktemp("cal") / "cpu.json"
+    storage = tmp_path_factory.mktemp("disk")
+    result = CliRunner().invoke(
+        app,
+        ["calibrate", "run", "--device", "cpu", "--quick", "--threads", str(CPU_THREADS),
+         "--ranks", str(CPU_RANKS), "--power-w", "10:65", "--storage", str(storage),
+         "--out", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    return CpuRun(path=out, output=result.output, fresh=measure_fresh(CPU_THREADS, CPU_RANKS))
 
 
 def _has_cuda() -> bool:
