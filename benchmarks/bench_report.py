@@ -86,7 +86,7 @@ def main() -> None:
                 f"report of a {args.jobs:,}-job run, size",
                 size / 1e6,
                 "MB",
-                f"< {LIMIT_BYTES / 1e6:.1f} MB",
+                f"< {LIMIT_BYTES / 2**20:.0f} MiB",
                 size < LIMIT_BYTES,
             ),
             figure(f"report of a {args.jobs:,}-job run, render", render_s, "s"),
