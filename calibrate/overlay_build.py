@@ -54,18 +54,18 @@ def _all_reduce(fits: list[CollectiveFit]) -> CollectiveFit | None:
 
 
 def _collective_table(base: CollectiveEfficiency, fit: CollectiveFit | None) -> Any:
-    """`base` with the fitted latencies and fill. A gloo fit also marks the table `generic`:
-    the fit ran the model with one generic protocol (fit_collectives.group_for), so estimates
-    must not lay NCCL's protocol costs on top of it."""
+    """`base` with the fitted latencies and fill, marked `generic`: the fit ran the model with
+    one generic protocol (fit_collectives.group_for), for gloo and NCCL alike, so estimates use
+    what was fitted (its step latency included) rather than lay NCCL's protocol costs and the
+    catalog link's latency on top of it."""
     if fit is None:
         return base
     update: dict[str, Any] = {
         "launch_latency_us": fit.launch_latency_us,
         "scale_up_step_latency_us": fit.step_latency_us,
         "pipeline_fill_mib": fit.pipeline_fill_mib,
+        "library": "generic",
     }
-    if fit.backend == "gloo":
-        update["library"] = "generic"
     return base.model_copy(update=update)
 
 

@@ -219,7 +219,11 @@ def group_from_profiles(
     if scale_up is not None:
         protocols = tuple(p for p in PROTOCOLS if p in scale_up.collective_protocols)
     if effs.collectives.library == "generic":
-        protocols = ()  # not NCCL: the generic protocol, latencies as the profile gives them
+        # a calibrated table: the generic protocol with the fitted step latency, and no
+        # separate switch-reduction path: whatever algorithm the library ran is in the fit
+        protocols = ()
+        up_latency = effs.collectives.scale_up_step_latency_us
+        nvls = None
     out_protocols: tuple[str, ...] = PROTOCOLS
     if scale_out is not None:
         out_protocols = tuple(p for p in PROTOCOLS if p in scale_out.collective_protocols)

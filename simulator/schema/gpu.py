@@ -127,8 +127,8 @@ class CollectiveEfficiency(StrictModel):
     library: Literal["nccl", "generic"] = Field(
         default="nccl",
         description="nccl: NCCL's protocols (LL, LL128, Simple) and their per-step costs apply; "
-        "generic: one protocol with the latencies above as they are (gloo on a CPU, whose "
-        "calibration fitted them that way)",
+        "generic: one protocol with the latencies above as they are, the scale-up step "
+        "latency included (a calibration fitted them that way, for NCCL and gloo alike)",
     )
 
 
