@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from bench_engine import catalog, hardware, helios_trace, write  # noqa: E402
+from bench_engine import catalog, trace_scenario  # noqa: E402
 from figures import figure, write_figures  # noqa: E402
 from plotly.offline import get_plotlyjs  # noqa: E402
 
@@ -40,24 +40,12 @@ def main() -> None:
     parser.add_argument("--json-out", type=Path, help="figures as JSON (figures.py)")
     args = parser.parse_args()
     cat = catalog()
-    hw = hardware(cat)
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        span_s = helios_trace(directory / "cluster_log.csv", args.jobs, 4096, args.load)
-        data = {
-            "schema_version": 1,
-            "name": f"{args.jobs:,}-job trace replay on 4,096 GPUs",
-            "seed": 1,
-            "horizon_days": round(span_s * 1.2 / 86400 + 2),
-            "cluster": {
-                "pools": [{"name": "main", "node": hw["node"], "count": 512}],
-                "fabric": {"nodes_per_pod": 32},
-                "facility": hw["facility"],
-            },
-            "workloads": {"job_traces": [{"format": "helios", "path": "cluster_log.csv"}]},
-            "policies": {"scheduler": {"kind": "easy_backfill"}, "failures": {"enabled": False}},
-        }
-        loaded = load_scenario(write(directory, "trace.yaml", data), cat)
+        path = trace_scenario(
+            directory, cat, args.jobs, args.load, f"{args.jobs:,}-job trace replay on 4,096 GPUs"
+        )
+        loaded = load_scenario(path, cat)
         t = time.perf_counter()
         results = simulate(loaded)
         simulate_s = time.perf_counter() - t

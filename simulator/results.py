@@ -49,12 +49,18 @@ from simulator.scenario import LoadedScenario, load_scenario
 FILES = ("jobs.parquet", "events.parquet", "timeline.parquet", "summary.json")
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready: numpy scalars to Python, NaN and infinities to None."""
+def plain(value: Any) -> Any:
+    """JSON-ready: numpy arrays and scalars to Python, NaN and infinities to None, keys to str.
+
+    The one converter for everything infrasim writes or prints as JSON (summary.json, `--json`,
+    report data, sweep records).
+    """
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -95,7 +101,7 @@ class Results:
         serving = meta.get("serving") or {}
         tables = _serving_tables(serving)
         if serving:
-            summary["serving"] = _plain({name: rec["summary"] for name, rec in serving.items()})
+            summary["serving"] = plain({name: rec["summary"] for name, rec in serving.items()})
         return cls(jobs=jobs, events=events, timeline=timeline, summary=summary, tables=tables)
 
     # ------------------------------------------------------------------ files
@@ -135,7 +141,7 @@ class Results:
             for name, table in sorted(self.tables.items()):
                 table.to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "summary.json").write_text(
-                json.dumps(_plain(self.summary), indent=2, allow_nan=False) + "\n"
+                json.dumps(plain(self.summary), indent=2, allow_nan=False) + "\n"
             )
             for name, content in sorted((extra_files or {}).items()):
                 if Path(name).name != name or name in FILES or name.endswith(".parquet"):
@@ -299,7 +305,7 @@ def _summarize(
         "inference_services": meta["services"],
         "events_processed": meta["events_processed"],
     }
-    return _plain(summary)
+    return plain(summary)
 
 
 def simulate(

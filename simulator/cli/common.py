@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +18,7 @@ import typer
 from simulator.catalog import Catalog
 from simulator.errors import InputError
 from simulator.invariants import InvariantViolation
+from simulator.results import plain
 
 EXIT_BAD_INPUT = 2
 EXIT_IO_ERROR = 1
@@ -35,6 +35,18 @@ ProfilesOption = Annotated[
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for programs.")]
+SeedOption = Annotated[
+    int | None, typer.Option("--seed", help="Override the scenario's seed.", show_default=False)
+]
+SettingsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        help="Override a scenario field, e.g. --set policies.scheduler.kind=easy_backfill "
+        "(repeatable).",
+        show_default=False,
+    ),
+]
 CalibrationOption = Annotated[
     Path | None,
     typer.Option(
@@ -108,19 +120,9 @@ def load_catalog(profiles: list[Path] | None, calibration: Path | None = None) -
     return Catalog.load(profiles or []).with_calibration(calibration)
 
 
-def _json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    return value
-
-
 def dumps(value: Any) -> str:
     """Strict JSON (no NaN/Infinity), keys in insertion order."""
-    return json.dumps(_json_safe(value), allow_nan=False, default=str)
+    return json.dumps(plain(value), allow_nan=False, default=str)
 
 
 def print_json(value: Any) -> None:

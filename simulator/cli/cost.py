@@ -1,7 +1,6 @@
 """`infrasim cost compare SCENARIO`: every price option side by side, with break-even.
 
-Also `attach_costs`, the one call `infrasim run` makes to put costs into its results, and
-`cost_lines`, the human-readable summary both commands print.
+Also `cost_lines`, the human-readable summary both commands print.
 """
 
 from __future__ import annotations
@@ -12,12 +11,19 @@ from typing import Annotated, Any
 
 import typer
 
-from simulator.cli.common import JsonOption, ProfilesOption, guarded, load_catalog, print_json
-from simulator.economics import price_scenario
+from simulator.cli.common import (
+    JsonOption,
+    ProfilesOption,
+    SeedOption,
+    SettingsOption,
+    guarded,
+    load_catalog,
+    print_json,
+)
+from simulator.economics import attach_costs
 from simulator.errors import InputError, Problem
-from simulator.invariants import check_invariants
-from simulator.results import Results, simulate
-from simulator.scenario import LoadedScenario, load_scenario
+from simulator.results import simulate
+from simulator.scenario import load_scenario
 
 cost_app = typer.Typer(help="Cost, energy and carbon of a scenario's price options.")
 
@@ -32,18 +38,6 @@ def parse_horizon_months(text: str) -> float:
     value = float(match.group(1))
     unit = (match.group(2) or "mo").lower()
     return value * 12.0 if unit.startswith("y") else value
-
-
-def attach_costs(
-    loaded: LoadedScenario, results: Results, horizon_months: float | None = None
-) -> None:
-    """Price the scenario's options and add the cost tables and `summary['costs']`; then
-    check the run's invariants again, now that costs must add up too."""
-    report = price_scenario(loaded, results, horizon_months=horizon_months)
-    if report.options:
-        results.tables.update(report.tables)
-        results.summary["costs"] = report.summary
-    check_invariants(results)
 
 
 def _money(usd: float | None) -> str:
@@ -109,13 +103,8 @@ def compare_command(
             show_default=False,
         ),
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", help="Override the scenario's seed.", show_default=False)
-    ] = None,
-    settings: Annotated[
-        list[str] | None,
-        typer.Option("--set", help="Override a scenario field (repeatable).", show_default=False),
-    ] = None,
+    seed: SeedOption = None,
+    settings: SettingsOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:

@@ -13,11 +13,14 @@ from simulator.cli.common import (
     CalibrationOption,
     JsonOption,
     ProfilesOption,
+    SeedOption,
+    SettingsOption,
     guarded,
     load_catalog,
     print_json,
 )
-from simulator.cli.cost import attach_costs, cost_lines
+from simulator.cli.cost import cost_lines
+from simulator.economics import attach_costs
 from simulator.report import REPORT_FILE, input_tables, render_report
 from simulator.results import Results, simulate
 from simulator.scenario import load_scenario
@@ -98,18 +101,8 @@ def run_command(
             show_default=False,
         ),
     ] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", help="Override the scenario's seed.", show_default=False)
-    ] = None,
-    settings: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            help="Override a scenario field, e.g. --set policies.scheduler.kind=easy_backfill "
-            "(repeatable).",
-            show_default=False,
-        ),
-    ] = None,
+    seed: SeedOption = None,
+    settings: SettingsOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
     calibration: CalibrationOption = None,

@@ -36,6 +36,7 @@ from simulator.economics.serving_capacity import slo_breaks_at_month
 from simulator.economics.usage import Usage
 from simulator.economics.worlds import BASE, world_key, world_scenario
 from simulator.errors import InputError, Problem
+from simulator.invariants import check_invariants
 from simulator.results import Results, simulate
 from simulator.scenario import LoadedScenario
 
@@ -243,3 +244,19 @@ def _assemble(
             "months past the simulated window repeat its average use and energy",
         ],
     }
+
+
+def attach_costs(
+    loaded: LoadedScenario, results: Results, horizon_months: float | None = None
+) -> None:
+    """Price the scenario's options and add the cost tables and `summary['costs']` to
+    `results`; then check the run's invariants again, now that costs must add up too.
+
+    What `infrasim run`, `infrasim cost compare` and every sweep run call.
+    """
+    report = price_scenario(loaded, results, horizon_months=horizon_months)
+    if report.options:
+        results.tables.update(report.tables)
+        results.summary["costs"] = report.summary
+    check_invariants(results)
+

@@ -11,7 +11,6 @@ Jobs marked `onprem_only` (data residency) and inference services never burst.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from simulator.engine.jobs import DONE, QUEUED, RUNNING, Job
@@ -63,13 +62,8 @@ class BurstRouter:
 
     def _duration_s(self, job: Job, pool) -> float:  # noqa: ANN001
         if isinstance(job, TrainingJob):
-            nodes = math.ceil(job.num_gpus / pool.gpus_per_node)
-            ideal = Placement(
-                pool=pool.name,
-                num_gpus=job.num_gpus,
-                gpus_per_node=min(job.num_gpus, pool.gpus_per_node),
-                nodes=nodes,
-                pods=math.ceil(nodes / pool.nodes_per_pod),
+            ideal = Placement.packed(
+                pool.name, job.num_gpus, pool.gpus_per_node, pool.nodes_per_pod
             )
             job.step_s = job.nominal_step_s = self.sim.step_time_for(job, ideal).step_s
             return job.total_steps * job.step_s

@@ -293,13 +293,8 @@ class Simulation:
             pools = self.pools_for(job)
             if pools and not problems:
                 pool = pools[0]
-                nodes = math.ceil(job.num_gpus / pool.gpus_per_node)
-                ideal = Placement(
-                    pool=pool.name,
-                    num_gpus=job.num_gpus,
-                    gpus_per_node=min(job.num_gpus, pool.gpus_per_node),
-                    nodes=nodes,
-                    pods=math.ceil(nodes / pool.nodes_per_pod),
+                ideal = Placement.packed(
+                    pool.name, job.num_gpus, pool.gpus_per_node, pool.nodes_per_pod
                 )
                 try:
                     self.step_time_for(job, ideal)

@@ -14,6 +14,7 @@ Tests and studies may pass any callable with the same signature to `Simulation(s
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,6 +44,22 @@ class Placement:
     nodes: int
     pods: int
     tp_in_domain: bool = True
+
+    @classmethod
+    def packed(cls, pool: str, num_gpus: int, gpus_per_node: int, nodes_per_pod: int) -> Placement:
+        """The best placement a pool allows: whole nodes filled first, pods filled in turn.
+
+        What a job's step time is checked against before it runs, and what a job that bursts
+        to the cloud is assumed to get there.
+        """
+        nodes = math.ceil(num_gpus / gpus_per_node)
+        return cls(
+            pool=pool,
+            num_gpus=num_gpus,
+            gpus_per_node=min(num_gpus, gpus_per_node),
+            nodes=nodes,
+            pods=math.ceil(nodes / nodes_per_pod),
+        )
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from typing import Any
 
-import numpy as np
+from simulator.results import plain
 
 _SCRIPT_SAFE = {
     "<": "\\u003c",
@@ -38,24 +37,9 @@ def label(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=False)
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready: numpy arrays and scalars to Python, NaN and infinities to None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def script_json(value: Any) -> str:
     """Compact JSON with sorted keys, safe to place inside a `<script>` element."""
-    encoded = json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    encoded = json.dumps(plain(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
     for char, escaped in _SCRIPT_SAFE.items():
         encoded = encoded.replace(char, escaped)
     return encoded

@@ -30,6 +30,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.errors import InputError, Problem
+from simulator.results import plain
 from simulator.scenario import LoadedScenario, load_scenario
 from simulator.sweep.backends import make_backend
 from simulator.sweep.bounds import Bounds, analytical_bounds
@@ -122,18 +123,7 @@ def best_row(table: pd.DataFrame, figures: Sequence[Figure]) -> dict[str, Any] |
     ranked = feasible.sort_values(
         [*columns, "point"], ascending=[f.goal == "minimize" for f in objectives] + [True]
     )
-    return _plain(ranked.iloc[0].to_dict())
-
-
-def _plain(row: dict[str, Any]) -> dict[str, Any]:
-    out = {}
-    for key, value in row.items():
-        if hasattr(value, "item"):
-            value = value.item()
-        if isinstance(value, float) and not math.isfinite(value):
-            value = None
-        out[str(key)] = value
-    return out
+    return plain(ranked.iloc[0].to_dict())
 
 
 def search(
@@ -200,7 +190,7 @@ def search(
             "simulated": int((table["status"] == "ok").sum()),
             "feasible": int(table["feasible"].sum()),
             "best": outcome.best,
-            "front": [_plain(r) for r in front.to_dict("records")],
+            "front": [plain(r) for r in front.to_dict("records")],
         }
         text = json.dumps(summary, indent=2, allow_nan=False) + "\n"
         outcome.files["json"] = write_atomic(Path(out) / SEARCH_FILE, lambda p: p.write_text(text))

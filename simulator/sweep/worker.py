@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.catalog import Catalog
-from simulator.economics import price_scenario
+from simulator.economics import attach_costs
 from simulator.errors import InputError
 from simulator.results import Results, simulate
 from simulator.scenario import load_scenario
@@ -97,9 +97,7 @@ def run_task(task: RunTask) -> dict[str, Any]:
     try:
         loaded = load_scenario(task.base, catalog_for(task.profile_dirs), list(task.settings))
         results = simulate(loaded, seed=task.seed)
-        costs = price_scenario(loaded, results)
-        if costs.options:
-            results.summary["costs"] = costs.summary
+        attach_costs(loaded, results)
     except InputError as exc:
         record.update(status="invalid", error="; ".join(str(p) for p in exc.problems), figures={})
     else:
