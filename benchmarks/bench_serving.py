@@ -96,6 +96,5 @@ def main() -> None:
     )
 
 
-
 if __name__ == "__main__":
     main()

@@ -41,8 +41,7 @@ def element_count(size_bytes: int, world: int) -> int:
     return max(world, size_bytes // ELEMENT_BYTES // world * world)
 
 
-def _run_op(dist: Any, op: str, bufs: dict[str, Any], rank: int, world: int,
-            emulate: bool) -> None:
+def _run_op(dist: Any, op: str, bufs: dict[str, Any], rank: int, world: int, emulate: bool) -> None:
     inp, out = bufs["in"], bufs["out"]
     if op == "all_reduce":
         dist.all_reduce(inp)
@@ -91,8 +90,9 @@ def _time_once(torch: Any, dist: Any, fn: Callable[[], None], cuda: bool) -> flo
     return (time.perf_counter_ns() - begin) * 1e-9 / OPS_PER_REPEAT
 
 
-def _op_fn(torch: Any, dist: Any, op: str, size: int, rank: int, world: int, device: Any,
-           emulate: bool) -> tuple[Callable[[], None], bool]:
+def _op_fn(
+    torch: Any, dist: Any, op: str, size: int, rank: int, world: int, device: Any, emulate: bool
+) -> tuple[Callable[[], None], bool]:
     """The timed call for (op, size), and whether it is the send/recv emulation."""
     bufs = _buffers(torch, element_count(size, world), world, device)
     try:
@@ -105,8 +105,9 @@ def _op_fn(torch: Any, dist: Any, op: str, size: int, rank: int, world: int, dev
     return fn, emulate
 
 
-def _measure(torch: Any, dist: Any, job: dict[str, Any], rank: int, world: int,
-             device: Any) -> list[dict[str, Any]]:
+def _measure(
+    torch: Any, dist: Any, job: dict[str, Any], rank: int, world: int, device: Any
+) -> list[dict[str, Any]]:
     """Every (op, size), in `passes` interleaved rounds (see gemm_sweep.sweep for why)."""
     cuda = job["backend"] == "nccl"
     first = torch.ones(ELEMENT_BYTES * world, device=device)
@@ -119,8 +120,7 @@ def _measure(torch: Any, dist: Any, job: dict[str, Any], rank: int, world: int,
     for _ in range(passes):
         for op in job["ops"]:
             for size in job["sizes"]:
-                fn, emulated[op] = _op_fn(torch, dist, op, size, rank, world, device,
-                                          emulated[op])
+                fn, emulated[op] = _op_fn(torch, dist, op, size, rank, world, device, emulated[op])
                 for _ in range(job["warmup"]):
                     fn()
                 times = [_time_once(torch, dist, fn, cuda) for _ in range(per_pass)]
@@ -130,8 +130,12 @@ def _measure(torch: Any, dist: Any, job: dict[str, Any], rank: int, world: int,
         slowest = torch.tensor(times, dtype=torch.float64, device=device)
         dist.all_reduce(slowest, op=dist.ReduceOp.MAX)  # each repeat ends with its last rank
         rows.append(
-            {"op": op, "size_bytes": element_count(size, world) * ELEMENT_BYTES,
-             "emulated": emulated[op], "time_s": statistic(job["statistic"], slowest.tolist())}
+            {
+                "op": op,
+                "size_bytes": element_count(size, world) * ELEMENT_BYTES,
+                "emulated": emulated[op],
+                "time_s": statistic(job["statistic"], slowest.tolist()),
+            }
         )
     return rows
 
@@ -188,13 +192,21 @@ def run_collectives(
 
     with tempfile.TemporaryDirectory(prefix="infrasim-coll-") as tmp:
         job = {
-            "backend": backend, "world": world, "ops": list(ops), "sizes": list(sizes),
-            "warmup": warmup, "repeats": repeats, "passes": passes, "emulate": list(emulate),
+            "backend": backend,
+            "world": world,
+            "ops": list(ops),
+            "sizes": list(sizes),
+            "warmup": warmup,
+            "repeats": repeats,
+            "passes": passes,
+            "emulate": list(emulate),
             "statistic": GPU_STATISTIC if backend == "nccl" else CPU_STATISTIC,
-            "store": str(Path(tmp) / "store"), "result": str(Path(tmp) / "rows.json"),
+            "store": str(Path(tmp) / "store"),
+            "result": str(Path(tmp) / "rows.json"),
         }
-        mp.start_processes(worker, args=(job,), nprocs=world, join=True,
-                           start_method=start_method(backend))
+        mp.start_processes(
+            worker, args=(job,), nprocs=world, join=True, start_method=start_method(backend)
+        )
         rows = json.loads(Path(job["result"]).read_text())
     points = []
     for row in rows:

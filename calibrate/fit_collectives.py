@@ -24,8 +24,9 @@ _model = collective_time_s.__wrapped__  # type: ignore[attr-defined]
 """The uncached model: fitting tries thousands of groups that no one will ask for again."""
 
 
-def group_for(ranks: int, launch_us: float, step_us: float, rate_gb_per_s: float,
-              fill_mib: float) -> CollectiveGroup:
+def group_for(
+    ranks: int, launch_us: float, step_us: float, rate_gb_per_s: float, fill_mib: float
+) -> CollectiveGroup:
     """All ranks in one scale-up domain (one node), with the given link parameters."""
     return CollectiveGroup(
         num_gpus=ranks,
@@ -76,8 +77,9 @@ def fit_one(points: list[CollectivePoint]) -> CollectiveFit:
     smallest = min(train, key=lambda p: p.size_bytes)
     largest = max(train, key=lambda p: p.size_bytes)
     alpha_us = smallest.time_s * 1e6
-    x0 = np.log([alpha_us / 2, max(alpha_us / (4 * ranks), 0.01),
-                 max(largest.busbw_gb_per_s, 1e-3), 4.0])
+    x0 = np.log(
+        [alpha_us / 2, max(alpha_us / (4 * ranks), 0.01), max(largest.busbw_gb_per_s, 1e-3), 4.0]
+    )
 
     def loss(x: np.ndarray) -> float:
         return robust_log_loss(_predict(op, _group(ranks, x), train), [p.time_s for p in train])

@@ -37,16 +37,15 @@ def _sigmoid(z: float) -> float:
 
 def with_gemm(base: GpuProfile, gemm: GemmEfficiency) -> GpuProfile:
     """`base` with another GEMM table (no re-validation: called thousands of times)."""
-    return base.model_copy(
-        update={"efficiency": base.efficiency.model_copy(update={"gemm": gemm})}
-    )
+    return base.model_copy(update={"efficiency": base.efficiency.model_copy(update={"gemm": gemm})})
 
 
 class _Model:
     """Parameter vector <-> GemmEfficiency, and the loss on a set of points."""
 
-    def __init__(self, base: GpuProfile, dtypes: list[str], tile: tuple[int, int],
-                 start: dict[str, float]) -> None:
+    def __init__(
+        self, base: GpuProfile, dtypes: list[str], tile: tuple[int, int], start: dict[str, float]
+    ) -> None:
         self.base, self.dtypes, self.tile, self.start = base, dtypes, tile, start
 
     def x0(self) -> np.ndarray:
@@ -66,7 +65,7 @@ class _Model:
         fractions = dict(base.max_fraction_of_peak)
         for dtype, z in zip(self.dtypes, x, strict=False):
             fractions[dtype] = max(_sigmoid(float(z)), 1e-9)  # type: ignore[index]
-        k_half, launch, p = x[len(self.dtypes):]
+        k_half, launch, p = x[len(self.dtypes) :]
         return base.model_copy(
             update={
                 "max_fraction_of_peak": fractions,
@@ -101,16 +100,20 @@ def fit_gemm(
     # start each fraction at the best rate measured over the peak: far from the catalog's value
     # when the device is not the catalog GPU (a CPU overlaying a GPU id)
     start = {
-        d: min(0.95, max(p.tflops for p in train if p.dtype == d)
-               / float(base.peak_tflops.for_dtype(d) or 1.0))
+        d: min(
+            0.95,
+            max(p.tflops for p in train if p.dtype == d)
+            / float(base.peak_tflops.for_dtype(d) or 1.0),
+        )
         for d in dtypes
     }
     candidates = []
     for tile in tiles:
         model = _Model(base, dtypes, tile, start)
         evals = COARSE_EVALS if len(tiles) > 1 else max_evals
-        x, loss = minimize(lambda v, m=model: m.loss(v, train), model.x0(), restarts=0,
-                           max_evals=evals)
+        x, loss = minimize(
+            lambda v, m=model: m.loss(v, train), model.x0(), restarts=0, max_evals=evals
+        )
         candidates.append((loss, x, model))
     _, x, model = min(candidates, key=lambda c: c[0])
     x, _ = minimize(lambda v: model.loss(v, train), x, restarts=1, max_evals=max_evals)

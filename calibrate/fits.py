@@ -41,12 +41,16 @@ def _storage(measurements: Measurements) -> StorageSummary | None:
     by_op = {p.op: p for p in measurements.storage}
     if "read" not in by_op or "write" not in by_op:
         return None
-    return StorageSummary(path=by_op["read"].path, read_gb_per_s=by_op["read"].gb_per_s,
-                          write_gb_per_s=by_op["write"].gb_per_s)
+    return StorageSummary(
+        path=by_op["read"].path,
+        read_gb_per_s=by_op["read"].gb_per_s,
+        write_gb_per_s=by_op["write"].gb_per_s,
+    )
 
 
-def _power(measurements: Measurements, user: tuple[float, float] | None,
-           notes: list[str]) -> PowerFit | None:
+def _power(
+    measurements: Measurements, user: tuple[float, float] | None, notes: list[str]
+) -> PowerFit | None:
     if len(measurements.power) >= 3:
         return fit_power(measurements.power)
     if measurements.power:
@@ -60,8 +64,11 @@ def _power(measurements: Measurements, user: tuple[float, float] | None,
 def _sustained_fraction(measurements: Measurements) -> float | None:
     """Full-duty power-run GEMM rate over the burst rate of the same shape and dtype."""
     full = [s for s in measurements.power if s.duty_cycle > 0.95 and s.achieved_tflops]
-    burst = [p for p in measurements.gemm if (p.m, p.n, p.k) == POWER_GEMM_SHAPE
-             and p.dtype in ("bf16", "fp16")]
+    burst = [
+        p
+        for p in measurements.gemm
+        if (p.m, p.n, p.k) == POWER_GEMM_SHAPE and p.dtype in ("bf16", "fp16")
+    ]
     if not full or not burst:
         return None
     best_burst = max(p.tflops for p in burst)
@@ -87,8 +94,9 @@ def fit_and_overlay(
     """Every fit the measurements allow, and the overlay (None, with a note, when impossible)."""
     if gpu_id is not None and gpu_id not in gpus:
         known = ", ".join(sorted(gpus))
-        raise InputError([Problem("calibrate", "--gpu-id", f"unknown gpu id {gpu_id!r} "
-                                  f"(known: {known})")])
+        raise InputError(
+            [Problem("calibrate", "--gpu-id", f"unknown gpu id {gpu_id!r} (known: {known})")]
+        )
     fits = Fits(
         bandwidth=_bandwidth_fits(measurements, notes),
         collectives=fit_collectives(measurements.collectives),
@@ -100,8 +108,7 @@ def fit_and_overlay(
     if target is not None:
         base = overlay_build.target_base(gpus[target], fits, notes)
     else:
-        entry = overlay_build.entry_data(fingerprint, fits, _peaks(measurements), fits.power,
-                                         gpus)
+        entry = overlay_build.entry_data(fingerprint, fits, _peaks(measurements), fits.power, gpus)
         base = GpuProfile.model_validate(entry) if isinstance(entry, dict) else None
         if isinstance(entry, str):
             notes.append(entry)
@@ -109,25 +116,38 @@ def fit_and_overlay(
         gemm = fit_gemm(measurements.gemm, base, fit_tile=target is None)
         sustained = _sustained_fraction(measurements)
         if sustained is not None:
-            gemm = gemm.model_copy(update={"parameters": gemm.parameters.model_copy(
-                update={"sustained_fraction": sustained})})
+            gemm = gemm.model_copy(
+                update={
+                    "parameters": gemm.parameters.model_copy(
+                        update={"sustained_fraction": sustained}
+                    )
+                }
+            )
         fits = fits.model_copy(update={"gemm": gemm})
     elif not measurements.gemm:
         notes.append("no GEMM measurements: efficiency.gemm keeps the catalog's table")
     return fits, _overlay(fingerprint, measurements, fits, gpus, target, entry, notes)
 
 
-def _overlay(fingerprint: Fingerprint, measurements: Measurements, fits: Fits,
-             gpus: dict[str, GpuProfile], target: str | None, entry: dict | str | None,
-             notes: list[str]) -> Overlay | None:
+def _overlay(
+    fingerprint: Fingerprint,
+    measurements: Measurements,
+    fits: Fits,
+    gpus: dict[str, GpuProfile],
+    target: str | None,
+    entry: dict | str | None,
+    notes: list[str],
+) -> Overlay | None:
     if target is not None:
         draft = CalibrationFile.model_construct(fingerprint=fingerprint, fits=fits)
         return overlay_build.target_overlay(gpus[target], draft, notes)
     if not isinstance(entry, dict):
         return None
     if fits.power is None:
-        notes.append("no device entry: its power figures were not measured (no NVML); "
-                     "re-run with --power-w IDLE:MAX or --gpu-id to overlay a catalog GPU")
+        notes.append(
+            "no device entry: its power figures were not measured (no NVML); "
+            "re-run with --power-w IDLE:MAX or --gpu-id to overlay a catalog GPU"
+        )
         return None
     if fits.gemm is not None:
         entry["efficiency"]["gemm"] = fits.gemm.parameters.model_dump()

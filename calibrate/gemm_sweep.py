@@ -108,8 +108,7 @@ def sweep(
                 where = f" (pass {index + 1}/{passes})" if passes > 1 else ""
                 tick(f"gemm {dtype} {shape[0]}x{shape[1]}x{shape[2]}{where}")
                 pooled.setdefault((dtype, shape), []).extend(
-                    _samples(torch, timer, device, dtype, shape, warmup=warmup,
-                             repeats=per_pass)
+                    _samples(torch, timer, device, dtype, shape, warmup=warmup, repeats=per_pass)
                 )
     return [
         _point(dtype, shape, summary(timer.statistic, samples).time_s)
@@ -117,8 +116,9 @@ def sweep(
     ]
 
 
-def quick_rates_gflops(torch: Any, timer: CpuTimer | CudaTimer, device: str,
-                       dtypes: list[str]) -> dict[str, float]:
+def quick_rates_gflops(
+    torch: Any, timer: CpuTimer | CudaTimer, device: str, dtypes: list[str]
+) -> dict[str, float]:
     """A tiny pre-probe (one mid-size GEMM per dtype) for the up-front time estimate."""
     size = 1024 if device == "cuda" else 256
     return {

@@ -34,8 +34,9 @@ def _iterations(path: Path) -> tuple[int, int]:
     return (int(match.group(1)), int(match.group(2))) if match else (0, 1)
 
 
-def import_log(path: Path, gpus: dict[str, GpuProfile], *, op: str | None,
-               gpu_id: str | None) -> CalibrationFile:
+def import_log(
+    path: Path, gpus: dict[str, GpuProfile], *, op: str | None, gpu_id: str | None
+) -> CalibrationFile:
     """Parse, fit and build the overlay for one log."""
     points, device_name = read_nccl_tests(path, op)
     stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
@@ -51,11 +52,25 @@ def import_log(path: Path, gpus: dict[str, GpuProfile], *, op: str | None,
     )
     notes = [f"imported from {path} ({points[0].num_ranks} ranks, {points[0].op})"]
     measurements = Measurements(collectives=points)
-    fits, overlay = fit_and_overlay(fingerprint, measurements, gpus, gpu_id=gpu_id,
-                                    user_power=None, notes=notes)
+    fits, overlay = fit_and_overlay(
+        fingerprint, measurements, gpus, gpu_id=gpu_id, user_power=None, notes=notes
+    )
     warmup, iters = _iterations(path)
-    method = Method(mode="imported", timer="nccl-tests (CUDA events)", warmup=warmup,
-                    repeats=max(iters, 1), statistic="mean", l2_flush=False,
-                    held_out_rule=HELD_OUT_RULE, notes=notes)
-    return CalibrationFile(schema_version=CALIBRATION_SCHEMA_VERSION, fingerprint=fingerprint,
-                           method=method, measurements=measurements, fits=fits, overlay=overlay)
+    method = Method(
+        mode="imported",
+        timer="nccl-tests (CUDA events)",
+        warmup=warmup,
+        repeats=max(iters, 1),
+        statistic="mean",
+        l2_flush=False,
+        held_out_rule=HELD_OUT_RULE,
+        notes=notes,
+    )
+    return CalibrationFile(
+        schema_version=CALIBRATION_SCHEMA_VERSION,
+        fingerprint=fingerprint,
+        method=method,
+        measurements=measurements,
+        fits=fits,
+        overlay=overlay,
+    )

@@ -59,10 +59,12 @@ def host_copies(
         tick(f"host copies {size / 2**20:g} MiB")
         host = torch.ones(size, dtype=torch.uint8).pin_memory()
         dev = torch.empty(size, dtype=torch.uint8, device="cuda")
-        h2d = timer.time(lambda h=host, d=dev: d.copy_(h, non_blocking=True),
-                         warmup=warmup, repeats=repeats)
-        d2h = timer.time(lambda h=host, d=dev: h.copy_(d, non_blocking=True),
-                         warmup=warmup, repeats=repeats)
+        h2d = timer.time(
+            lambda h=host, d=dev: d.copy_(h, non_blocking=True), warmup=warmup, repeats=repeats
+        )
+        d2h = timer.time(
+            lambda h=host, d=dev: h.copy_(d, non_blocking=True), warmup=warmup, repeats=repeats
+        )
         points.append(_point("host_to_device", size, size, h2d.time_s))
         points.append(_point("device_to_host", size, size, d2h.time_s))
     return points

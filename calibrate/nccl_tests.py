@@ -26,10 +26,14 @@ _OPS = {
     "all_to_all": "all_to_all",
     "broadcast": "broadcast",
 }
-_ROW = re.compile(r"^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(-?\d+)\s+([\d.eE+-]+)\s+([\d.eE+-]+)"
-                  r"\s+([\d.eE+-]+)")
-_DEVICE = re.compile(r"^#\s+Rank\s+\d+\s+Group\s+\d+\s+Pid\s+\d+\s+on\s+\S+\s+device\s+\d+\s+"
-                     r"\[[^\]]*\]\s+(.+)$")
+_ROW = re.compile(
+    r"^\s*(\d+)\s+(\d+)\s+(\S+)\s+(\S+)\s+(-?\d+)\s+([\d.eE+-]+)\s+([\d.eE+-]+)"
+    r"\s+([\d.eE+-]+)"
+)
+_DEVICE = re.compile(
+    r"^#\s+Rank\s+\d+\s+Group\s+\d+\s+Pid\s+\d+\s+on\s+\S+\s+device\s+\d+\s+"
+    r"\[[^\]]*\]\s+(.+)$"
+)
 
 
 def op_from_name(name: str) -> str | None:
@@ -85,8 +89,9 @@ def _parse_json(data: dict[str, Any]) -> tuple[str | None, int | None, str | Non
         body = result.get("out_of_place") or result.get("in_place")
         if body:
             time_us = body.get("time", body.get("cpu_time"))
-            rows.append((int(result["size"]), float(time_us), float(body["alg_bw"]),
-                         float(body["bus_bw"])))
+            rows.append(
+                (int(result["size"]), float(time_us), float(body["alg_bw"]), float(body["bus_bw"]))
+            )
     return op, ranks, name, rows
 
 
@@ -99,13 +104,15 @@ def read_nccl_tests(path: Path, op: str | None = None) -> tuple[list[CollectiveP
         data = json.loads(text)
     except json.JSONDecodeError:
         data = None
-    found_op, ranks, name, rows = (
-        _parse_json(data) if isinstance(data, dict) else _parse_text(text)
-    )
+    found_op, ranks, name, rows = _parse_json(data) if isinstance(data, dict) else _parse_text(text)
     op = op or found_op
     if op not in set(_OPS.values()):
-        raise _bad(path, "op", "cannot tell which collective this is: pass --op (all_reduce, "
-                   "all_gather, reduce_scatter, all_to_all, broadcast)")
+        raise _bad(
+            path,
+            "op",
+            "cannot tell which collective this is: pass --op (all_reduce, "
+            "all_gather, reduce_scatter, all_to_all, broadcast)",
+        )
     rows = [r for r in rows if r[0] > 0 and r[1] > 0]
     if not rows:
         raise _bad(path, "results", "no result rows found (expected nccl-tests output)")
@@ -114,8 +121,15 @@ def read_nccl_tests(path: Path, op: str | None = None) -> tuple[list[CollectiveP
     if ranks is None or ranks < 2:
         raise _bad(path, "ranks", "cannot tell the number of ranks (no '#  Rank' lines)")
     points = [
-        CollectivePoint(op=op, backend="nccl-tests", num_ranks=ranks, size_bytes=size,  # type: ignore[arg-type]
-                        time_s=time_us * 1e-6, algbw_gb_per_s=algbw, busbw_gb_per_s=busbw)
+        CollectivePoint(
+            op=op,
+            backend="nccl-tests",
+            num_ranks=ranks,
+            size_bytes=size,  # type: ignore[arg-type]
+            time_s=time_us * 1e-6,
+            algbw_gb_per_s=algbw,
+            busbw_gb_per_s=busbw,
+        )
         for size, time_us, algbw, busbw in rows
     ]
     return points, name or "unknown GPU (nccl-tests log)"

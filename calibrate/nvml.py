@@ -41,9 +41,7 @@ def device_facts(nvml: Any, index: int) -> dict[str, Any]:
     return {
         "uuid": _text(_try(nvml.nvmlDeviceGetUUID, handle)),
         "max_sm_clock_mhz": _try(nvml.nvmlDeviceGetMaxClockInfo, handle, nvml.NVML_CLOCK_SM),
-        "max_memory_clock_mhz": _try(
-            nvml.nvmlDeviceGetMaxClockInfo, handle, nvml.NVML_CLOCK_MEM
-        ),
+        "max_memory_clock_mhz": _try(nvml.nvmlDeviceGetMaxClockInfo, handle, nvml.NVML_CLOCK_MEM),
         "power_limit_w": limit / 1000 if limit else None,
         "default_power_limit_w": default / 1000 if default else None,
     }
@@ -85,8 +83,6 @@ def state(nvml: Any, index: int) -> dict[str, Any]:
     return {
         "sm_clock_mhz": _try(nvml.nvmlDeviceGetClockInfo, handle, nvml.NVML_CLOCK_SM),
         "memory_clock_mhz": _try(nvml.nvmlDeviceGetClockInfo, handle, nvml.NVML_CLOCK_MEM),
-        "temperature_c": _try(
-            nvml.nvmlDeviceGetTemperature, handle, nvml.NVML_TEMPERATURE_GPU
-        ),
+        "temperature_c": _try(nvml.nvmlDeviceGetTemperature, handle, nvml.NVML_TEMPERATURE_GPU),
         "throttle_reasons": reasons,
     }

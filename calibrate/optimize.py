@@ -74,8 +74,9 @@ def robust_log_loss(predicted: list[float], measured: list[float]) -> float:
     return float(np.mean(np.sqrt(1.0 + r * r) - 1.0))
 
 
-def minimize(fn: Callable[[np.ndarray], float], x0: np.ndarray, restarts: int = 2,
-             max_evals: int = 2000) -> tuple[np.ndarray, float]:
+def minimize(
+    fn: Callable[[np.ndarray], float], x0: np.ndarray, restarts: int = 2, max_evals: int = 2000
+) -> tuple[np.ndarray, float]:
     """Nelder-Mead restarted from its own answer (escapes a collapsed simplex)."""
     x, value = nelder_mead(fn, x0, max_evals=max_evals)
     for _ in range(restarts):

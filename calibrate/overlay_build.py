@@ -35,8 +35,9 @@ from simulator.schema.gpu import (
 CURVE_POINTS = 11
 
 
-def pick_target(fingerprint: Fingerprint, gpus: dict[str, GpuProfile],
-                gpu_id: str | None) -> str | None:
+def pick_target(
+    fingerprint: Fingerprint, gpus: dict[str, GpuProfile], gpu_id: str | None
+) -> str | None:
     """The catalog GPU to overlay, or None for a new device entry."""
     if gpu_id is not None:
         return gpu_id
@@ -80,8 +81,13 @@ def entry_id(fingerprint: Fingerprint, gpus: dict[str, GpuProfile]) -> str:
     return base if base not in gpus else f"{base}-{_slug(fingerprint.host)}"
 
 
-def entry_data(fingerprint: Fingerprint, fits: Fits, peaks: dict[str, float],
-               power: PowerFit | None, gpus: dict[str, GpuProfile]) -> dict[str, Any] | str:
+def entry_data(
+    fingerprint: Fingerprint,
+    fits: Fits,
+    peaks: dict[str, float],
+    power: PowerFit | None,
+    gpus: dict[str, GpuProfile],
+) -> dict[str, Any] | str:
     """A device entry as plain data, or why one cannot be built."""
     device = fingerprint.devices[0]
     memory_bw = _bandwidth(fits.bandwidth, "device_copy")
@@ -129,8 +135,9 @@ def power_curve(power: PowerFit) -> list[PowerPoint]:
     from calibrate.fit_power import power_at
 
     return [
-        PowerPoint(utilization=i / (CURVE_POINTS - 1),
-                   power_w=power_at(power, i / (CURVE_POINTS - 1)))
+        PowerPoint(
+            utilization=i / (CURVE_POINTS - 1), power_w=power_at(power, i / (CURVE_POINTS - 1))
+        )
         for i in range(CURVE_POINTS)
     ]
 
@@ -142,8 +149,10 @@ def target_base(gpu: GpuProfile, fits: Fits, notes: list[str]) -> GpuProfile:
         return gpu
     fraction = measured / gpu.memory_bandwidth_gb_per_s
     if fraction > 1:
-        notes.append(f"measured memory bandwidth {measured:.0f} GB/s exceeds {gpu.id}'s spec; "
-                     "fraction capped at 1")
+        notes.append(
+            f"measured memory bandwidth {measured:.0f} GB/s exceeds {gpu.id}'s spec; "
+            "fraction capped at 1"
+        )
     table = gpu.efficiency.model_copy(update={"memory_bandwidth_fraction": min(1.0, fraction)})
     return gpu.model_copy(update={"efficiency": table})
 
@@ -168,12 +177,17 @@ def target_overlay(gpu: GpuProfile, cal: CalibrationFile, notes: list[str]) -> O
         if fraction > 1:
             notes.append(f"measured link rate exceeds {gpu.id}'s scale-up spec; capped at 1")
         updates["scale_up_bandwidth_fraction"] = min(1.0, fraction)
-    efficiency = EfficiencyTable.model_validate({**table.model_dump(), **{
-        k: v.model_dump() if hasattr(v, "model_dump") else v for k, v in updates.items()}})
+    efficiency = EfficiencyTable.model_validate(
+        {
+            **table.model_dump(),
+            **{k: v.model_dump() if hasattr(v, "model_dump") else v for k, v in updates.items()},
+        }
+    )
     curve = idle = None
     power = fits.power
     if power is not None and power.source != "user":
         curve = power_curve(power)
         idle = power.idle_w if power.idle_w < gpu.tdp_w else None
-    return Overlay(target_gpu_id=gpu.id, efficiency=efficiency, power_curve=curve,
-                   idle_power_w=idle)
+    return Overlay(
+        target_gpu_id=gpu.id, efficiency=efficiency, power_curve=curve, idle_power_w=idle
+    )

@@ -94,8 +94,15 @@ def _cuda_gemm(quick: bool, dtypes: list[str]) -> dict[str, list[tuple[int, int,
     return {d: main for d in dtypes}
 
 
-def make_plan(device: str, quick: bool, *, cuda_dtypes: list[str], num_devices: int,
-              ranks: int | None, storage: bool) -> Plan:
+def make_plan(
+    device: str,
+    quick: bool,
+    *,
+    cuda_dtypes: list[str],
+    num_devices: int,
+    ranks: int | None,
+    storage: bool,
+) -> Plan:
     """The plan for `device` ('cpu' or 'cuda') in quick or full mode."""
     mode = "quick" if quick else "full"
     notes: list[str] = []

@@ -29,8 +29,9 @@ def _load(torch: Any, dtype: Any) -> tuple[Callable[[], Any], float]:
     return (lambda: torch.matmul(a, b, out=c)), 2.0 * POWER_GEMM**3
 
 
-def duty_cycle_run(torch: Any, nvml: Any, duty: float, seconds: float, dtype: Any,
-                   index: int = 0) -> PowerSample | None:
+def duty_cycle_run(
+    torch: Any, nvml: Any, duty: float, seconds: float, dtype: Any, index: int = 0
+) -> PowerSample | None:
     """Average power over `seconds` at `duty`; None when the energy counter is unreadable."""
     fn, flops = _load(torch, dtype)
     fn()
@@ -69,8 +70,14 @@ def duty_cycle_run(torch: Any, nvml: Any, duty: float, seconds: float, dtype: An
     )
 
 
-def power_sweep(torch: Any, nvml: Any, duties: list[float], seconds: float, dtype_name: str,
-                tick: Callable[[str], None]) -> list[PowerSample]:
+def power_sweep(
+    torch: Any,
+    nvml: Any,
+    duties: list[float],
+    seconds: float,
+    dtype_name: str,
+    tick: Callable[[str], None],
+) -> list[PowerSample]:
     """One sample per duty cycle on device 0 (stops early if the counter is unreadable)."""
     dtype = torch.bfloat16 if dtype_name == "bf16" else torch.float16
     samples = []

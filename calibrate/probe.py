@@ -58,25 +58,40 @@ def _steps(plan: plan_mod.Plan) -> int:
     )
 
 
-def _measure(torch: Any, plan: plan_mod.Plan, opts: ProbeOptions, timer: Any, nvml: Any,
-             progress: Progress, notes: list[str]) -> Measurements:
+def _measure(
+    torch: Any,
+    plan: plan_mod.Plan,
+    opts: ProbeOptions,
+    timer: Any,
+    nvml: Any,
+    progress: Progress,
+    notes: list[str],
+) -> Measurements:
     w, r = plan.warmup, plan.repeats
-    gemm = gemm_sweep.sweep(torch, timer, plan.device, plan.gemm, warmup=w, repeats=r,
-                            passes=plan.passes, tick=progress)
-    copies = memory.device_copies(torch, timer, plan.device, plan.copy_sizes, warmup=w,
-                                  repeats=r, tick=progress)
+    gemm = gemm_sweep.sweep(
+        torch, timer, plan.device, plan.gemm, warmup=w, repeats=r, passes=plan.passes, tick=progress
+    )
+    copies = memory.device_copies(
+        torch, timer, plan.device, plan.copy_sizes, warmup=w, repeats=r, tick=progress
+    )
     if plan.host_copy_sizes:
-        copies += memory.host_copies(torch, timer, plan.host_copy_sizes, warmup=w, repeats=r,
-                                     tick=progress)
+        copies += memory.host_copies(
+            torch, timer, plan.host_copy_sizes, warmup=w, repeats=r, tick=progress
+        )
     coll = []
     if plan.ranks >= 2:
         backend = "nccl" if plan.device == "cuda" else "gloo"
         progress(f"collectives: {backend}, {plan.ranks} ranks, {len(plan.collective_ops)} ops")
         try:
-            coll = collectives.run_collectives(backend, plan.ranks, plan.collective_ops,
-                                               plan.collective_sizes, warmup=w,
-                                               repeats=plan.collective_repeats,
-                                               passes=plan.passes)
+            coll = collectives.run_collectives(
+                backend,
+                plan.ranks,
+                plan.collective_ops,
+                plan.collective_sizes,
+                warmup=w,
+                repeats=plan.collective_repeats,
+                passes=plan.passes,
+            )
         except Exception as exc:  # a worker's failure arrives as ProcessRaisedException
             notes.append(f"collectives failed, skipped: {str(exc).strip().splitlines()[-1]}")
             progress.announce(f"collectives skipped: {notes[-1]}")
@@ -86,8 +101,9 @@ def _measure(torch: Any, plan: plan_mod.Plan, opts: ProbeOptions, timer: Any, nv
             progress.announce("NVML absent: no power measurements (continuing)")
         else:
             dtype = "bf16" if "bf16" in plan.gemm else "fp16"
-            samples = power.power_sweep(torch, nvml, plan.power_duties, plan.power_seconds,
-                                        dtype, tick=progress)
+            samples = power.power_sweep(
+                torch, nvml, plan.power_duties, plan.power_seconds, dtype, tick=progress
+            )
             if len(samples) < len(plan.power_duties):
                 notes.append("NVML energy counter unreadable: power not measured")
     disk = []
@@ -111,28 +127,37 @@ def run_probe(opts: ProbeOptions, gpus: dict[str, GpuProfile], progress: Progres
         torch.set_num_threads(opts.threads)
     timer = make_timer(torch, device)
     dtypes = gemm_sweep.cuda_dtypes(torch) if device == "cuda" else []
-    plan = plan_mod.make_plan(device, opts.quick, cuda_dtypes=dtypes,
-                              num_devices=torch.cuda.device_count() if device == "cuda" else 0,
-                              ranks=opts.ranks, storage=opts.storage is not None)
+    plan = plan_mod.make_plan(
+        device,
+        opts.quick,
+        cuda_dtypes=dtypes,
+        num_devices=torch.cuda.device_count() if device == "cuda" else 0,
+        ranks=opts.ranks,
+        storage=opts.storage is not None,
+    )
     notes += plan.notes
     rates = gemm_sweep.quick_rates_gflops(torch, timer, device, list(plan.gemm))
-    copy_rate = memory.device_copies(torch, timer, device, [16 * 2**20], warmup=1, repeats=2,
-                                     tick=lambda _: None)[0].gb_per_s
+    copy_rate = memory.device_copies(
+        torch, timer, device, [16 * 2**20], warmup=1, repeats=2, tick=lambda _: None
+    )[0].gb_per_s
     progress.restart(_steps(plan))
     estimate = plan_mod.estimate_seconds(plan, rates, copy_rate)
     progress.announce(
         f"calibrating {device} ({plan.mode}): {progress.total} steps, about {estimate:.0f} s"
     )
     if plan.passes > 1:
-        notes.append(f"repeats taken in {plan.passes} interleaved passes over all GEMM shapes "
-                     "and collective sizes, each pass after its own warm-up")
+        notes.append(
+            f"repeats taken in {plan.passes} interleaved passes over all GEMM shapes "
+            "and collective sizes, each pass after its own warm-up"
+        )
     if plan.collective_repeats != plan.repeats and plan.ranks >= 2:
         notes.append(f"collectives: {plan.collective_repeats} repeats per size, wall clock")
     measurements = _measure(torch, plan, opts, timer, nvml, progress, notes)
     progress("fitting")
     print_ = fingerprint(torch, device, nvml, nvml_status)
-    fits, overlay = fit_and_overlay(print_, measurements, gpus, gpu_id=opts.gpu_id,
-                                    user_power=opts.power_w, notes=notes)
+    fits, overlay = fit_and_overlay(
+        print_, measurements, gpus, gpu_id=opts.gpu_id, user_power=opts.power_w, notes=notes
+    )
     took = time.monotonic() - began
     notes.append(f"run took {took:.1f} s, fitting included (estimated {estimate:.0f} s up front)")
     method = Method(

@@ -49,14 +49,27 @@ def comparisons(cal: CalibrationFile, gpu: GpuProfile | None) -> list[dict[str, 
     for dtype, p in by_dtype.items():
         peak = gpu.peak_tflops.for_dtype(dtype)
         if peak:
-            rows.append({"what": f"{dtype} GEMM {p.m}^3", "measured": p.tflops,
-                         "spec": peak, "unit": "TFLOP/s", "fraction": p.tflops / peak})
+            rows.append(
+                {
+                    "what": f"{dtype} GEMM {p.m}^3",
+                    "measured": p.tflops,
+                    "spec": peak,
+                    "unit": "TFLOP/s",
+                    "fraction": p.tflops / peak,
+                }
+            )
     copies = [p for p in cal.measurements.copies if p.kind == "device_copy"]
     if copies:
         best_copy = max(copies, key=lambda p: p.gb_per_s)
-        rows.append({"what": "memory copy", "measured": best_copy.gb_per_s,
-                     "spec": gpu.memory_bandwidth_gb_per_s, "unit": "GB/s",
-                     "fraction": best_copy.gb_per_s / gpu.memory_bandwidth_gb_per_s})
+        rows.append(
+            {
+                "what": "memory copy",
+                "measured": best_copy.gb_per_s,
+                "spec": gpu.memory_bandwidth_gb_per_s,
+                "unit": "GB/s",
+                "fraction": best_copy.gb_per_s / gpu.memory_bandwidth_gb_per_s,
+            }
+        )
     return rows
 
 
@@ -79,7 +92,8 @@ def _gemm_lines(cal: CalibrationFile, gpu: GpuProfile | None) -> list[str]:
         fracs.append(f"{dtype} {value:.3f}" + (f" (catalog {was:.3f})" if was else ""))
     lines = [
         f"GEMM model fitted against {fit.gpu_profile} (peaks "
-        + ", ".join(f"{d} {v:.4g} TFLOP/s" for d, v in fit.peak_tflops.items()) + ")",
+        + ", ".join(f"{d} {v:.4g} TFLOP/s" for d, v in fit.peak_tflops.items())
+        + ")",
         "  max fraction of peak: " + ", ".join(fracs),
         f"  tile {params.tile_m}x{params.tile_n}, k_half {params.k_half_efficiency:.3g}, "
         f"launch {params.launch_overhead_us:.3g} us, roofline p {params.roofline_exponent:.3g}, "
@@ -87,18 +101,21 @@ def _gemm_lines(cal: CalibrationFile, gpu: GpuProfile | None) -> list[str]:
         f"  {_error(fit.error)}",
     ]
     for row in comparisons(cal, gpu):
-        lines.append(f"  achieved {row['fraction']:.0%} of spec {row['what']} "
-                     f"({row['measured']:.4g} of {row['spec']:.4g} {row['unit']})")
+        lines.append(
+            f"  achieved {row['fraction']:.0%} of spec {row['what']} "
+            f"({row['measured']:.4g} of {row['spec']:.4g} {row['unit']})"
+        )
     return lines
 
 
-def _collective_lines(cal: CalibrationFile, gpu: GpuProfile | None,
-                      catalog: Catalog) -> list[str]:
+def _collective_lines(cal: CalibrationFile, gpu: GpuProfile | None, catalog: Catalog) -> list[str]:
     lines = []
     for fit in cal.fits.collectives:
-        line = (f"{fit.op} ({fit.backend}, {fit.num_ranks} ranks): busbw "
-                f"{fit.bus_bandwidth_gb_per_s:.4g} GB/s, alpha {fit.alpha_us:.3g} us, half "
-                f"bandwidth at {_size(fit.half_bandwidth_bytes)}")
+        line = (
+            f"{fit.op} ({fit.backend}, {fit.num_ranks} ranks): busbw "
+            f"{fit.bus_bandwidth_gb_per_s:.4g} GB/s, alpha {fit.alpha_us:.3g} us, half "
+            f"bandwidth at {_size(fit.half_bandwidth_bytes)}"
+        )
         if gpu is not None:
             sizes = [p.size_bytes for p in cal.measurements.collectives if p.op == fit.op]
             group = group_from_catalog(catalog, num_gpus=fit.num_ranks, gpu=gpu.id)
@@ -124,28 +141,35 @@ def show_lines(cal: CalibrationFile, catalog: Catalog) -> list[str]:
     if overlay is None:
         lines.append("overlay: none")
     elif overlay.device_profile is not None:
-        lines.append(f"overlay: adds device {overlay.device_profile.id!r} (no catalog profile "
-                     "to compare with)")
+        lines.append(
+            f"overlay: adds device {overlay.device_profile.id!r} (no catalog profile "
+            "to compare with)"
+        )
     else:
         lines.append(f"overlay: replaces the efficiency table of {overlay.target_gpu_id!r}")
     lines += _gemm_lines(cal, gpu)
     for fit in cal.fits.bandwidth:
         line = f"{fit.kind}: {fit.bandwidth_gb_per_s:.4g} GB/s, latency {fit.latency_us:.3g} us"
         if gpu is not None and fit.kind == "device_copy":
-            line += (f" ({fit.bandwidth_gb_per_s / gpu.memory_bandwidth_gb_per_s:.0%} of spec "
-                     f"{gpu.memory_bandwidth_gb_per_s:.4g})")
+            line += (
+                f" ({fit.bandwidth_gb_per_s / gpu.memory_bandwidth_gb_per_s:.0%} of spec "
+                f"{gpu.memory_bandwidth_gb_per_s:.4g})"
+            )
         lines += [line, f"  {_error(fit.error)}"]
     lines += _collective_lines(cal, gpu, catalog)
     if cal.fits.power is not None:
         p = cal.fits.power
-        line = (f"power ({p.source}): idle {p.idle_w:.0f} W, max {p.max_w:.0f} W, exponent "
-                f"{p.exponent:.2f}")
+        line = (
+            f"power ({p.source}): idle {p.idle_w:.0f} W, max {p.max_w:.0f} W, exponent "
+            f"{p.exponent:.2f}"
+        )
         if gpu is not None:
             line += f"; catalog idle {gpu.idle_power_w:.0f} W, TDP {gpu.tdp_w:.0f} W"
         lines += [line, f"  {_error(p.error)}"]
     if cal.fits.storage is not None:
         s = cal.fits.storage
-        lines.append(f"storage {s.path}: read {s.read_gb_per_s:.3g} GB/s, write "
-                     f"{s.write_gb_per_s:.3g} GB/s")
+        lines.append(
+            f"storage {s.path}: read {s.read_gb_per_s:.3g} GB/s, write {s.write_gb_per_s:.3g} GB/s"
+        )
     lines += [f"note: {n}" for n in method.notes]
     return lines

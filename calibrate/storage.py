@@ -46,8 +46,20 @@ def storage_throughput(path: Path, size_bytes: int) -> list[StoragePoint]:
         os.close(fd)
         os.unlink(name)
     return [
-        StoragePoint(op="write", path=str(path), size_bytes=total, time_s=write_s,
-                     gb_per_s=total / write_s / 1e9, note="timed through fsync"),
-        StoragePoint(op="read", path=str(path), size_bytes=total, time_s=read_s,
-                     gb_per_s=total / read_s / 1e9, note=note),
+        StoragePoint(
+            op="write",
+            path=str(path),
+            size_bytes=total,
+            time_s=write_s,
+            gb_per_s=total / write_s / 1e9,
+            note="timed through fsync",
+        ),
+        StoragePoint(
+            op="read",
+            path=str(path),
+            size_bytes=total,
+            time_s=read_s,
+            gb_per_s=total / read_s / 1e9,
+            note=note,
+        ),
     ]

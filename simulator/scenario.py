@@ -119,19 +119,13 @@ def resolve_profile(
         return profile
     if "id" in ref.overrides or "kind" in ref.overrides:
         raise InputError(
-            [
-                Problem(
-                    file, f"{field_name}.overrides", "id and kind cannot be overridden"
-                )
-            ]
+            [Problem(file, f"{field_name}.overrides", "id and kind cannot be overridden")]
         )
     data = _deep_merge(profile.model_dump(), ref.overrides)
     try:
         return type(profile).model_validate(data)
     except ValidationError as exc:
-        raise InputError(
-            problems_from_validation(exc, file, f"{field_name}.overrides")
-        ) from None
+        raise InputError(problems_from_validation(exc, file, f"{field_name}.overrides")) from None
 
 
 def apply_settings(data: Any, settings: list[str], origin: str) -> Any:
@@ -163,9 +157,7 @@ def apply_settings(data: Any, settings: list[str], origin: str) -> Any:
                 else:
                     node = node.setdefault(part, {})
             else:
-                raise InputError(
-                    [Problem(origin, key, f"{part!r} is inside a scalar value")]
-                )
+                raise InputError([Problem(origin, key, f"{part!r} is inside a scalar value")])
     return data
 
 
@@ -185,9 +177,7 @@ def load_scenario(
     catalog = catalog or Catalog.load()
     data = apply_settings(read_yaml(path), settings or [], str(path))
     if not isinstance(data, dict):
-        raise InputError(
-            [Problem(str(path), "(document)", "expected a mapping of fields")]
-        )
+        raise InputError([Problem(str(path), "(document)", "expected a mapping of fields")])
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
@@ -334,9 +324,7 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
                 )
             )
     for i, option in enumerate(s.pricing.options):
-        problems += _price_option_problems(
-            catalog, option, file, f"pricing.options[{i}]"
-        )
+        problems += _price_option_problems(catalog, option, file, f"pricing.options[{i}]")
         if option.burst is not None:
             problems += _price_option_problems(
                 catalog, option.burst, file, f"pricing.options[{i}].burst"
@@ -358,9 +346,7 @@ def _pool_gpus(loaded: LoadedScenario, pool_name: str | None) -> int:
     )
 
 
-def _price_option_problems(
-    catalog: Catalog, option: Any, file: str, where: str
-) -> list[Problem]:
+def _price_option_problems(catalog: Catalog, option: Any, file: str, where: str) -> list[Problem]:
     sheet = catalog.profiles["pricing"].get(option.sheet)
     if sheet is None:
         known = ", ".join(sorted(catalog.profiles["pricing"])) or "none"

@@ -42,8 +42,14 @@ def test_the_catalog_covers_every_kind(catalog) -> None:
     for kind, profiles in catalog.profiles.items():
         assert profiles, f"no {kind} profiles shipped"
     required_gpus = {
-        "v100-sxm-32gb", "a100-sxm-80gb", "h100-sxm-80gb", "h200-sxm-141gb",
-        "b200-sxm-180gb", "gb200", "mi300x", "l40s",
+        "v100-sxm-32gb",
+        "a100-sxm-80gb",
+        "h100-sxm-80gb",
+        "h200-sxm-141gb",
+        "b200-sxm-180gb",
+        "gb200",
+        "mi300x",
+        "l40s",
     }
     assert required_gpus <= set(catalog.profiles["gpu"])
     presets = {"gpt3-175b", "llama3-8b", "llama3-70b", "llama3-405b", "mixtral-8x7b", "deepseek-v3"}

@@ -32,8 +32,15 @@ def _power_pair(text: str | None) -> tuple[float, float] | None:
     except ValueError:
         pair = (0.0, 0.0)
     if not sep or not 0 < pair[0] < pair[1]:
-        raise InputError([Problem("calibrate run", "--power-w",
-                                  f"expected IDLE:MAX watts with 0 < IDLE < MAX (got {text!r})")])
+        raise InputError(
+            [
+                Problem(
+                    "calibrate run",
+                    "--power-w",
+                    f"expected IDLE:MAX watts with 0 < IDLE < MAX (got {text!r})",
+                )
+            ]
+        )
     return pair
 
 
@@ -53,35 +60,56 @@ def run(
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Calibration file to write (JSON, written atomically).",
-                     show_default="calibration-HOST.json"),
+        typer.Option(
+            "--out",
+            help="Calibration file to write (JSON, written atomically).",
+            show_default="calibration-HOST.json",
+        ),
     ] = None,
     storage: Annotated[
         Path | None,
-        typer.Option("--storage", help="Also measure sequential write/read in this directory.",
-                     show_default=False),
+        typer.Option(
+            "--storage",
+            help="Also measure sequential write/read in this directory.",
+            show_default=False,
+        ),
     ] = None,
     gpu_id: Annotated[
         str | None,
-        typer.Option("--gpu-id", help="Catalog GPU to overlay (default: the one whose name "
-                     "matches the device; a CPU gets a device entry of its own).",
-                     show_default=False),
+        typer.Option(
+            "--gpu-id",
+            help="Catalog GPU to overlay (default: the one whose name "
+            "matches the device; a CPU gets a device entry of its own).",
+            show_default=False,
+        ),
     ] = None,
     ranks: Annotated[
         int | None,
-        typer.Option("--ranks", min=2, max=4,
-                     help="CPU only: gloo processes for collectives (default 2 quick, 4 full).",
-                     show_default=False),
+        typer.Option(
+            "--ranks",
+            min=2,
+            max=4,
+            help="CPU only: gloo processes for collectives (default 2 quick, 4 full).",
+            show_default=False,
+        ),
     ] = None,
     threads: Annotated[
         int | None,
-        typer.Option("--threads", min=1, help="CPU only: torch intra-op threads for GEMM and "
-                     "copies (default: torch's).", show_default=False),
+        typer.Option(
+            "--threads",
+            min=1,
+            help="CPU only: torch intra-op threads for GEMM and copies (default: torch's).",
+            show_default=False,
+        ),
     ] = None,
     power_w: Annotated[
         str | None,
-        typer.Option("--power-w", help="IDLE:MAX watts for a device NVML cannot meter (a CPU): "
-                     "needed for its device entry.", show_default=False),
+        typer.Option(
+            "--power-w",
+            help="IDLE:MAX watts for a device NVML cannot meter (a CPU): "
+            "needed for its device entry.",
+            show_default=False,
+        ),
     ] = None,
     profiles: ProfilesOption = None,
 ) -> None:
@@ -92,9 +120,16 @@ def run(
 
     import_torch()
     catalog = load_catalog(profiles)
-    opts = ProbeOptions(device=device, quick=quick, out=out or _default_out(), storage=storage,
-                        gpu_id=gpu_id, ranks=ranks, power_w=_power_pair(power_w),
-                        threads=threads)
+    opts = ProbeOptions(
+        device=device,
+        quick=quick,
+        out=out or _default_out(),
+        storage=storage,
+        gpu_id=gpu_id,
+        ranks=ranks,
+        power_w=_power_pair(power_w),
+        threads=threads,
+    )
     progress = Progress(sys.stderr, 1, tty=sys.stderr.isatty())
     written = run_probe(opts, catalog.profiles["gpu"], progress)  # type: ignore[arg-type]
     typer.echo(f"calibration written to {written}")
@@ -132,20 +167,25 @@ def show(
 @calibrate_app.command("import-nccl-tests")
 @guarded
 def import_nccl_tests(
-    log: Annotated[Path, typer.Argument(help="nccl-tests output: text or -J JSON.",
-                                        show_default=False)],
+    log: Annotated[
+        Path, typer.Argument(help="nccl-tests output: text or -J JSON.", show_default=False)
+    ],
     out: Annotated[Path, typer.Option("--out", help="Calibration file to write.")] = Path(
         "calibration-nccl-tests.json"
     ),
     op: Annotated[
         str | None,
-        typer.Option("--op", help="Collective, when the log does not say (all_reduce, ...).",
-                     show_default=False),
+        typer.Option(
+            "--op",
+            help="Collective, when the log does not say (all_reduce, ...).",
+            show_default=False,
+        ),
     ] = None,
     gpu_id: Annotated[
         str | None,
-        typer.Option("--gpu-id", help="Catalog GPU to overlay (default: name match).",
-                     show_default=False),
+        typer.Option(
+            "--gpu-id", help="Catalog GPU to overlay (default: name match).", show_default=False
+        ),
     ] = None,
     profiles: ProfilesOption = None,
 ) -> None:
@@ -157,6 +197,8 @@ def import_nccl_tests(
     calibration = import_log(log, catalog.profiles["gpu"], op=op, gpu_id=gpu_id)  # type: ignore[arg-type]
     written = write_calibration(calibration, out)
     for fit in calibration.fits.collectives:
-        typer.echo(f"{fit.op}: {fit.num_ranks} ranks, busbw {fit.bus_bandwidth_gb_per_s:.4g} "
-                   f"GB/s, alpha {fit.alpha_us:.3g} us")
+        typer.echo(
+            f"{fit.op}: {fit.num_ranks} ranks, busbw {fit.bus_bandwidth_gb_per_s:.4g} "
+            f"GB/s, alpha {fit.alpha_us:.3g} us"
+        )
     typer.echo(f"calibration written to {written}")

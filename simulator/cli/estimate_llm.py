@@ -99,6 +99,7 @@ class InferenceRequest(_ShapeRequest):
     input_len: int = Field(ge=1)
     output_len: int = Field(ge=1)
     kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = None
+    decode_attention: Literal["grouped", "per_query_head"] = "grouped"
 
 
 def _default_ffn(hidden: int, ffn_type: str) -> int:
@@ -237,6 +238,7 @@ def compute_inference(req: InferenceRequest, catalog: Catalog) -> dict[str, Any]
         pp=req.pp,
         num_gpus=num_gpus,
         kv_dtype=req.kv_dtype,
+        decode_attention=req.decode_attention,
     )
     hardware = _hardware(req, catalog, num_gpus)
     result = estimate_inference(job, hardware).as_dict()
@@ -394,6 +396,16 @@ KvDtypeOpt = Annotated[
         "--kv-dtype", help="KV-cache dtype (default fp8 with fp8, else 16-bit).", show_default=False
     ),
 ]
+DecodeAttentionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--decode-attention",
+        help="grouped (default: the engine loads each GQA KV head once per group, as XQA, "
+        "FlashInfer and FlashAttention do) or per_query_head (once per query head, as "
+        "TensorRT-LLM before 0.7.1 did; the repeats are served by L2).",
+        show_default=False,
+    ),
+]
 
 
 @estimate_app.command("training")
@@ -533,6 +545,7 @@ def inference(
     input_len: InputLenOpt = None,
     output_len: OutputLenOpt = None,
     kv_dtype: KvDtypeOpt = None,
+    decode_attention: DecodeAttentionOpt = None,
     input: InputOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
@@ -563,6 +576,7 @@ def inference(
         input_len=input_len,
         output_len=output_len,
         kv_dtype=kv_dtype,
+        decode_attention=decode_attention,
     )
     run_estimate(
         InferenceRequest,

@@ -18,6 +18,7 @@ from simulator.catalog import Catalog
 from simulator.cli.common import JsonOption, ProfilesOption, guarded
 from simulator.cli.estimate import GpuOption, InputOption, NodeOption, estimate_app, run_estimate
 from simulator.cli.estimate_llm import (
+    DecodeAttentionOpt,
     Experts,
     Fabric,
     FfnHidden,
@@ -76,6 +77,7 @@ class ServingRequest(_ShapeRequest):
 
     precision: Literal["fp16", "bf16", "fp8", "int8", "int4"] = "fp16"
     kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = None
+    decode_attention: Literal["grouped", "per_query_head"] = "grouped"
     num_requests: int = Field(ge=1, le=10_000_000)
     input_len: int = Field(ge=1)
     output_len: int = Field(ge=1)
@@ -141,6 +143,7 @@ def compute_serving(req: ServingRequest, catalog: Catalog) -> dict[str, Any]:
                 model=model,
                 precision=req.precision,
                 kv_dtype=req.kv_dtype,
+                decode_attention=req.decode_attention,
                 tp=req.tp,
                 pp=req.pp,
                 replicas=replicas,
@@ -204,6 +207,7 @@ def serving(
     pp: Pp = None,
     precision: ServingPrecisionOpt = None,
     kv_dtype: KvDtypeOpt = None,
+    decode_attention: DecodeAttentionOpt = None,
     num_requests: Annotated[
         int | None, typer.Option("--num-requests", help="Requests to serve.", show_default=False)
     ] = None,
@@ -294,6 +298,7 @@ def serving(
         pp=pp,
         precision=precision,
         kv_dtype=kv_dtype,
+        decode_attention=decode_attention,
         num_requests=num_requests,
         input_len=input_len,
         output_len=output_len,

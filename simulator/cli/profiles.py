@@ -20,15 +20,11 @@ from simulator.errors import InputError, Problem
 from simulator.schema import PROFILE_KINDS, GpuProfile, NodeProfile, Profile
 from simulator.yaml_io import read_yaml
 
-profiles_app = typer.Typer(
-    help="List, show and validate hardware profiles.", no_args_is_help=True
-)
+profiles_app = typer.Typer(help="List, show and validate hardware profiles.", no_args_is_help=True)
 
 KindOption = Annotated[
     list[str] | None,
-    typer.Option(
-        "--kind", help=f"Only these kinds: {', '.join(PROFILE_KINDS)}, model."
-    ),
+    typer.Option("--kind", help=f"Only these kinds: {', '.join(PROFILE_KINDS)}, model."),
 ]
 
 
@@ -36,18 +32,14 @@ def _headline(profile: Profile) -> str:
     """The one figure people look for first, per kind."""
     if isinstance(profile, GpuProfile):
         bf16 = profile.peak_tflops.bf16 or profile.peak_tflops.fp16
-        return (
-            f"{bf16:g} TFLOP/s 16-bit, {profile.memory_gib:g} GiB, {profile.tdp_w:g} W"
-        )
+        return f"{bf16:g} TFLOP/s 16-bit, {profile.memory_gib:g} GiB, {profile.tdp_w:g} W"
     if isinstance(profile, NodeProfile):
         return f"{profile.gpus_per_node} x {profile.gpu}, {profile.max_power_w / 1000:g} kW"
     kind = profile.kind  # type: ignore[attr-defined]
     if kind == "interconnect":
         return f"{profile.technology} {profile.bandwidth_gb_per_s:g} GB/s"  # type: ignore[attr-defined]
     if kind == "storage":
-        return (
-            f"{profile.tier}, {profile.read_gb_per_s_per_client:g} GB/s read per client"  # type: ignore[attr-defined]
-        )
+        return f"{profile.tier}, {profile.read_gb_per_s_per_client:g} GB/s read per client"  # type: ignore[attr-defined]
     if kind == "facility":
         return f"{profile.cooling}, PUE {profile.pue:g}, {profile.max_kw_per_rack:g} kW/rack"  # type: ignore[attr-defined]
     if kind == "pricing":
@@ -116,9 +108,7 @@ def list_profiles(
 @guarded
 def show_profile(
     profile_id: Annotated[str, typer.Argument(help="Profile or model preset id.")],
-    kind: Annotated[
-        str | None, typer.Option("--kind", help="Disambiguate the kind.")
-    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="Disambiguate the kind.")] = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:

@@ -259,4 +259,3 @@ def attach_costs(
         results.tables.update(report.tables)
         results.summary["costs"] = report.summary
     check_invariants(results)
-

@@ -27,6 +27,12 @@ from typing import Literal
 
 from simulator.errors import InputError
 from simulator.perf.collectives import collective_time_s
+from simulator.perf.decode_attention import (
+    DECODE_ATTENTION_KERNELS,
+    DecodeAttentionKernel,
+    decode_attention_layer_cost,
+    kv_requests_per_cached_byte,
+)
 from simulator.perf.hardware import JobHardware
 from simulator.perf.layer_cost import (
     ELEMENTWISE_KERNELS_PER_LAYER,
@@ -63,7 +69,7 @@ WEIGHT_ONLY = ("int8", "int4")
 SKINNY_TOKEN_TILE = 16
 """Token granularity of skinny (decode) GEMM kernels: the tensor-core MMA's 16-row side."""
 
-DECODE_ATTENTION_KERNELS = 1
+DECODE_ATTENTION_KERNELS_PER_LAYER = 1
 """Fused decode-attention kernels per layer (paged/masked multi-head attention)."""
 
 
@@ -80,6 +86,8 @@ class InferenceJob:
     pp: int = 1
     num_gpus: int | None = None
     kv_dtype: str | None = None
+    decode_attention: DecodeAttentionKernel = "grouped"
+    """how the engine's decode-attention kernel reads GQA's shared KV heads (decode_attention.py)"""
 
 
 @dataclass(frozen=True)
@@ -130,6 +138,8 @@ class _Server:
         self.p2p_group = hardware.group(2, 1 if job.tp >= g else 2) if job.pp > 1 else None
         self.compute_dtype = "bf16" if job.precision == "bf16" else "fp16"
         self.linear_dtype = "fp8" if job.precision == "fp8" else self.compute_dtype
+        self.notes: set[str] = set()
+        """assumptions the costs had to make, said once each"""
 
     def _linear_s(self, m: float, n: float, k: float, batch: float) -> float:
         """One linear's GEMM (tokens m, weights k x n, `batch` experts).
@@ -250,8 +260,17 @@ class _Server:
         gpu = self.hw.gpu
         peak = (gpu.peak_tflops.for_dtype(self.compute_dtype) or gpu.peak_tflops.fp16) * 1e12
         main_loop = main_loop_fraction(gpu, self.compute_dtype)
-        attn = max(kv_bytes / self.timer.memory_bytes_per_s, flops / (peak * main_loop))
-        attn += DECODE_ATTENTION_KERNELS * self.timer.launch_s
+        cost = decode_attention_layer_cost(
+            gpu,
+            kv_bytes=kv_bytes,
+            flops=flops,
+            requests_per_byte=kv_requests_per_cached_byte(model, job.tp, job.decode_attention),
+            hbm_bytes_per_s=self.timer.memory_bytes_per_s,
+            compute_flops_per_s=peak * main_loop,
+        )
+        if cost.note is not None:
+            self.notes.add(cost.note)
+        attn = cost.seconds + DECODE_ATTENTION_KERNELS_PER_LAYER * self.timer.launch_s
         out = {"linear": 0.0, "attention": 0.0, "elementwise": 0.0, "tp_comm": 0.0}
         for kind in self.kinds:
             out["linear"] += kind.count * self._layer_linears_s(kind, shape)
@@ -278,6 +297,12 @@ def _check_job(job: InferenceJob) -> None:
         )
     if job.kv_dtype is not None and job.kv_dtype not in DTYPE_BYTES:
         problems.append(option_problem("--kv-dtype", f"unknown dtype {job.kv_dtype!r}"))
+    if job.decode_attention not in DECODE_ATTENTION_KERNELS:
+        problems.append(
+            option_problem(
+                "--decode-attention", f"expected one of {', '.join(DECODE_ATTENTION_KERNELS)}"
+            )
+        )
     if problems:
         raise InputError(problems)
 
@@ -334,6 +359,7 @@ def estimate_inference(job: InferenceJob, hardware: JobHardware) -> InferenceEst
     notes = (
         [] if fits else [f"batch {job.batch} does not fit; the largest that does is {max_batch}"]
     )
+    notes += sorted(server.notes)
     return InferenceEstimate(
         ttft_s=ttft,
         tpot_s=tpot if job.output_len > 1 else 0.0,

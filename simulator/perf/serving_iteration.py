@@ -55,6 +55,7 @@ class ReplicaShape:
     tp: int = 1
     pp: int = 1
     kv_dtype: str | None = None
+    decode_attention: Literal["grouped", "per_query_head"] = "grouped"
 
     @property
     def gpus(self) -> int:
@@ -86,6 +87,7 @@ class IterationModel:
             tp=shape.tp,
             pp=shape.pp,
             kv_dtype=shape.kv_dtype,
+            decode_attention=shape.decode_attention,
         )
         self._server = _Server(job, hardware)
         self.layers = sum(kind.count for kind in self._server.kinds)

@@ -14,7 +14,9 @@ like:
 
 Software of the era is an input like precision: sources before 2022 predate FlashAttention,
 so their attention materializes the score matrix (unfused); the activation recomputation is
-what the source states (full for Megatron-LM's published runs).
+what the source states (full for Megatron-LM's published runs). A TensorRT-LLM engine before
+0.7.1 decodes GQA models with a kernel that reads each KV head once per query head
+(`decode_attention.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 
 from simulator.catalog import Catalog
 from simulator.errors import InputError
+from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.hardware import JobHardware, job_hardware
 from simulator.perf.inference import InferenceJob, estimate_inference
 from simulator.perf.training import TrainingJob, estimate_training
@@ -44,6 +47,13 @@ SERIAL_GRAD_REDUCE_LAST_YEAR = 2022
 gradients after the backward pass (megatron/training.py: `allreduce_gradients()` after
 `forward_backward_func`); overlapping bucket reduction with the backward came with
 Megatron-core's `--overlap-grad-reduce` (2023)."""
+
+GQA_DECODE_KERNEL_SINCE = {"tensorrt-llm": (0, 7, 1)}
+"""First release of each engine whose decode kernel loads a GQA KV head once for its whole
+group: TensorRT-LLM 0.7.1's release notes list "MMHA optimization for MQA and GQA" (the XQA
+kernels followed). Engines not listed are assumed to have one."""
+
+_ENGINE_VERSION = re.compile(r"(tensorrt-llm)\s*v?(\d+)\.(\d+)(?:\.(\d+))?", re.IGNORECASE)
 
 _TIME_SCALE = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 _SHAPE_FIELDS = {
@@ -166,6 +176,16 @@ def legacy_software(case: dict) -> bool:
 
 
 _NVSWITCH_V100 = re.compile(r"DGX-?2", re.IGNORECASE)
+
+
+def decode_attention_kernel(config: dict) -> DecodeAttentionKernel:
+    """The decode-attention kernel the case's engine (name and version) ran."""
+    match = _ENGINE_VERSION.search(str(config.get("engine", "")))
+    if match is None:
+        return "grouped"
+    name = match.group(1).lower()
+    version = tuple(int(part or 0) for part in match.groups()[1:])
+    return "per_query_head" if version < GQA_DECODE_KERNEL_SINCE[name] else "grouped"
 
 
 def case_hardware(case: dict, catalog: Catalog, num_gpus: int) -> tuple[JobHardware, str] | Skip:
@@ -389,6 +409,7 @@ def inference_case(case: dict, catalog: Catalog) -> InferenceCase | Skip:
         tp=tp,
         pp=pp,
         num_gpus=num_gpus,
+        decode_attention=decode_attention_kernel(config),
     )
     return InferenceCase(job, hardware, where)
 

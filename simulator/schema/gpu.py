@@ -169,6 +169,12 @@ class GpuProfile(Profile):
     memory_gib: float = Field(gt=0)
     memory_bandwidth_gb_per_s: float = Field(gt=0, description="peak device memory bandwidth")
     l2_cache_mib: float | None = Field(default=None, gt=0)
+    l2_bandwidth_gb_per_s: float | None = Field(
+        default=None,
+        gt=0,
+        description="peak L2 read bandwidth (bytes per clock x boost clock); prices decode "
+        "attention kernels that re-read KV heads per query head",
+    )
     sm_count: int = Field(gt=0, description="streaming multiprocessors (NVIDIA) or CUs (AMD)")
     boost_clock_mhz: float | None = Field(default=None, gt=0)
     tdp_w: float = Field(gt=0, description="board power limit")

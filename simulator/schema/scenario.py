@@ -366,6 +366,12 @@ class InferenceService(StrictModel):
     kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = Field(
         default=None, description="KV-cache dtype (default fp8 with fp8, else 16-bit)"
     )
+    decode_attention: Literal["grouped", "per_query_head"] = Field(
+        default="grouped",
+        description="how the engine's decode-attention kernel reads GQA's shared KV heads: once "
+        "per group (XQA, FlashInfer, FlashAttention) or once per query head (TensorRT-LLM "
+        "before 0.7.1)",
+    )
     disaggregation: Disaggregation | None = Field(
         default=None, description="separate prefill and decode pools with KV transfer"
     )

@@ -38,9 +38,23 @@ def cpu_run(tmp_path_factory: pytest.TempPathFactory) -> CpuRun:
     storage = tmp_path_factory.mktemp("disk")
     result = CliRunner().invoke(
         app,
-        ["calibrate", "run", "--device", "cpu", "--quick", "--threads", str(CPU_THREADS),
-         "--ranks", str(CPU_RANKS), "--power-w", "10:65", "--storage", str(storage),
-         "--out", str(out)],
+        [
+            "calibrate",
+            "run",
+            "--device",
+            "cpu",
+            "--quick",
+            "--threads",
+            str(CPU_THREADS),
+            "--ranks",
+            str(CPU_RANKS),
+            "--power-w",
+            "10:65",
+            "--storage",
+            str(storage),
+            "--out",
+            str(out),
+        ],
     )
     assert result.exit_code == 0, result.output
     return CpuRun(path=out, output=result.output, fresh=measure_fresh(CPU_THREADS, CPU_RANKS))

@@ -39,16 +39,27 @@ def measure_fresh(threads: int, ranks: int) -> Fresh:
     plan = make_plan("cpu", True, cuda_dtypes=[], num_devices=0, ranks=ranks, storage=False)
     rounds: dict[str, list[float]] = {}
     for _ in range(ROUNDS):
-        points = gemm_sweep.sweep(torch, CpuTimer(threads), "cpu", {"fp32": list(GEMM_SHAPES)},
-                                  warmup=plan.warmup, repeats=plan.repeats,
-                                  passes=plan.passes, tick=lambda _: None)
+        points = gemm_sweep.sweep(
+            torch,
+            CpuTimer(threads),
+            "cpu",
+            {"fp32": list(GEMM_SHAPES)},
+            warmup=plan.warmup,
+            repeats=plan.repeats,
+            passes=plan.passes,
+            tick=lambda _: None,
+        )
         for p in points:
             rounds.setdefault(f"gemm {p.m}x{p.n}x{p.k}", []).append(p.time_s)
         (reduce,) = collectives.run_collectives(
-            "gloo", plan.ranks, ("all_reduce",), [ALL_REDUCE_BYTES], warmup=plan.warmup,
-            repeats=plan.collective_repeats, passes=plan.passes,
+            "gloo",
+            plan.ranks,
+            ("all_reduce",),
+            [ALL_REDUCE_BYTES],
+            warmup=plan.warmup,
+            repeats=plan.collective_repeats,
+            passes=plan.passes,
         )
         rounds.setdefault("all_reduce", []).append(reduce.time_s)
     gemm = {s: statistics.median(rounds[f"gemm {s[0]}x{s[1]}x{s[2]}"]) for s in GEMM_SHAPES}
-    return Fresh(gemm_s=gemm, all_reduce_s=statistics.median(rounds["all_reduce"]),
-                 rounds=rounds)
+    return Fresh(gemm_s=gemm, all_reduce_s=statistics.median(rounds["all_reduce"]), rounds=rounds)

@@ -30,25 +30,41 @@ def _device_id(run: CpuRun) -> str:
 
 
 def _estimate(runner, run: CpuRun, args: list[str]) -> float:
-    result = runner.invoke(app, ["estimate", *args, "--gpu", _device_id(run), "--json",
-                                 "--calibration", str(run.path)])
+    result = runner.invoke(
+        app, ["estimate", *args, "--gpu", _device_id(run), "--json", "--calibration", str(run.path)]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.output)["time_s"]
 
 
 @pytest.mark.parametrize("shape", GEMM_SHAPES, ids=lambda s: "x".join(map(str, s)))
-def test_estimate_predicts_a_fresh_cpu_matmul(cpu_run: CpuRun, runner,
-                                              shape: tuple[int, int, int]) -> None:
+def test_estimate_predicts_a_fresh_cpu_matmul(
+    cpu_run: CpuRun, runner, shape: tuple[int, int, int]
+) -> None:
     m, n, k = shape
-    predicted = _estimate(runner, cpu_run, ["gemm", "--m", str(m), "--n", str(n), "--k", str(k),
-                                            "--dtype", "fp32", "--burst"])
+    predicted = _estimate(
+        runner,
+        cpu_run,
+        ["gemm", "--m", str(m), "--n", str(n), "--k", str(k), "--dtype", "fp32", "--burst"],
+    )
     fresh = cpu_run.fresh.gemm_s[shape]
     assert predicted == pytest.approx(fresh, rel=TOLERANCE), cpu_run.fresh.rounds
 
 
 def test_estimate_predicts_a_fresh_gloo_all_reduce(cpu_run: CpuRun, runner) -> None:
-    predicted = _estimate(runner, cpu_run, ["collective", "--op", "all_reduce", "--num-gpus",
-                                            str(CPU_RANKS), "--size", str(ALL_REDUCE_BYTES)])
+    predicted = _estimate(
+        runner,
+        cpu_run,
+        [
+            "collective",
+            "--op",
+            "all_reduce",
+            "--num-gpus",
+            str(CPU_RANKS),
+            "--size",
+            str(ALL_REDUCE_BYTES),
+        ],
+    )
     assert predicted == pytest.approx(cpu_run.fresh.all_reduce_s, rel=TOLERANCE), (
         cpu_run.fresh.rounds
     )

@@ -23,16 +23,25 @@ TRUE = {"launch_us": 9.0, "step_us": 2.5, "rate_gb_per_s": 300.0, "fill_mib": 16
 
 
 def _measured(ranks: int) -> list[CollectivePoint]:
-    group = group_for(ranks, TRUE["launch_us"], TRUE["step_us"], TRUE["rate_gb_per_s"],
-                      TRUE["fill_mib"])
+    group = group_for(
+        ranks, TRUE["launch_us"], TRUE["step_us"], TRUE["rate_gb_per_s"], TRUE["fill_mib"]
+    )
     points = []
     for size in SIZES:
         t = collective_time_s("all_reduce", size, group).time_s
         algbw = size / t / 1e9
-        points.append(CollectivePoint(op="all_reduce", backend="nccl", num_ranks=ranks,
-                                      size_bytes=size, time_s=t, algbw_gb_per_s=algbw,
-                                      busbw_gb_per_s=algbw * bus_factor("all_reduce", ranks),
-                                      emulated=False))
+        points.append(
+            CollectivePoint(
+                op="all_reduce",
+                backend="nccl",
+                num_ranks=ranks,
+                size_bytes=size,
+                time_s=t,
+                algbw_gb_per_s=algbw,
+                busbw_gb_per_s=algbw * bus_factor("all_reduce", ranks),
+                emulated=False,
+            )
+        )
     return points
 
 
@@ -44,8 +53,10 @@ def test_an_nccl_fit_is_estimated_as_fitted(catalog: Catalog) -> None:
     assert table.library == "generic"
     link = gpu.scale_up_bandwidth_per_direction_gb_per_s()
     efficiency = gpu.efficiency.model_copy(
-        update={"collectives": table,
-                "scale_up_bandwidth_fraction": min(1.0, fit.link_rate_gb_per_s / link)}
+        update={
+            "collectives": table,
+            "scale_up_bandwidth_fraction": min(1.0, fit.link_rate_gb_per_s / link),
+        }
     )
     calibrated = gpu.model_copy(update={"efficiency": efficiency})
     node = catalog.node("dgx-h100")

@@ -38,12 +38,21 @@ def _text_log() -> str:
         "#",
         "# Using devices",
     ]
-    head += [f"#  Rank  {r} Group  0 Pid   1234 on     node01 device  {r} [0000:{r:02x}:00] "
-             "NVIDIA H100 80GB HBM3" for r in range(8)]
-    head += ["#", "#       size         count      type   redop    root     time   algbw   busbw "
-             "#wrong     time   algbw   busbw #wrong"]
-    body = [f"{s:12d}  {s // 4:12d}     float     sum      -1  {t:7.2f}  {a:6.2f}  {b:6.2f}      0"
-            f"  {t:7.2f}  {a:6.2f}  {b:6.2f}      0" for s, t, a, b in _rows()]
+    head += [
+        f"#  Rank  {r} Group  0 Pid   1234 on     node01 device  {r} [0000:{r:02x}:00] "
+        "NVIDIA H100 80GB HBM3"
+        for r in range(8)
+    ]
+    head += [
+        "#",
+        "#       size         count      type   redop    root     time   algbw   busbw "
+        "#wrong     time   algbw   busbw #wrong",
+    ]
+    body = [
+        f"{s:12d}  {s // 4:12d}     float     sum      -1  {t:7.2f}  {a:6.2f}  {b:6.2f}      0"
+        f"  {t:7.2f}  {a:6.2f}  {b:6.2f}      0"
+        for s, t, a, b in _rows()
+    ]
     return "\n".join(head + body + ["# Avg bus bandwidth    : 120.5", ""])
 
 
@@ -52,11 +61,20 @@ def _json_log() -> dict:
         "version": 2,
         "args": ["./build/all_reduce_perf", "-b", "8", "-e", "8G", "-f", "2", "-g", "8"],
         "nccl_version": 22305,
-        "config": {"nthreads": 1, "ngpus": 8, "devices": [
-            {"rank": 0, "device_info": "NVIDIA H100 80GB HBM3"}]},
+        "config": {
+            "nthreads": 1,
+            "ngpus": 8,
+            "devices": [{"rank": 0, "device_info": "NVIDIA H100 80GB HBM3"}],
+        },
         "results": [
-            {"size": s, "count": s // 4, "type": "float", "redop": "sum", "root": "    -1",
-             "out_of_place": {"time": t, "alg_bw": a, "bus_bw": b, "nwrong": 0}}
+            {
+                "size": s,
+                "count": s // 4,
+                "type": "float",
+                "redop": "sum",
+                "root": "    -1",
+                "out_of_place": {"time": t, "alg_bw": a, "bus_bw": b, "nwrong": 0},
+            }
             for s, t, a, b in _rows()
         ],
     }
@@ -84,8 +102,9 @@ def test_import_fits_the_collective_model(kind: str, tmp_path: Path, runner) -> 
 def test_import_without_op_or_rows_fails_clearly(tmp_path: Path, runner) -> None:
     log = tmp_path / "log.txt"
     log.write_text("just some text\n")
-    result = runner.invoke(app, ["calibrate", "import-nccl-tests", str(log), "--out",
-                                 str(tmp_path / "o.json")])
+    result = runner.invoke(
+        app, ["calibrate", "import-nccl-tests", str(log), "--out", str(tmp_path / "o.json")]
+    )
     assert result.exit_code == 2 and f"{log}: op: cannot tell which collective" in result.output
 
 

@@ -14,8 +14,19 @@ from simulator.scenario import load_scenario
 from tests.calibrate.conftest import h100_overlay_file
 from tests.conftest import REPO
 
-GEMM = ["estimate", "gemm", "--gpu", "h100-sxm-80gb", "--m", "8192", "--n", "8192", "--k",
-        "8192", "--json"]
+GEMM = [
+    "estimate",
+    "gemm",
+    "--gpu",
+    "h100-sxm-80gb",
+    "--m",
+    "8192",
+    "--n",
+    "8192",
+    "--k",
+    "8192",
+    "--json",
+]
 
 
 def test_overlay_changes_estimate_gemm(tmp_path: Path, runner, catalog: Catalog) -> None:
@@ -29,8 +40,21 @@ def test_overlay_changes_estimate_gemm(tmp_path: Path, runner, catalog: Catalog)
 
 
 def test_overlay_reaches_llm_estimates(tmp_path: Path, runner, catalog: Catalog) -> None:
-    args = ["estimate", "training", "--gpu", "h100-sxm-80gb", "--model", "llama3-8b",
-            "--num-gpus", "8", "--seq-len", "8192", "--global-batch", "512", "--json"]
+    args = [
+        "estimate",
+        "training",
+        "--gpu",
+        "h100-sxm-80gb",
+        "--model",
+        "llama3-8b",
+        "--num-gpus",
+        "8",
+        "--seq-len",
+        "8192",
+        "--global-batch",
+        "512",
+        "--json",
+    ]
     base = runner.invoke(app, args)
     assert base.exit_code == 0, base.output
     cal = h100_overlay_file(tmp_path / "cal.json", catalog, 0.2)

@@ -55,8 +55,22 @@ def test_cpu_entry_is_usable_by_estimates(cpu_calibration: Path, runner) -> None
     cal = load_calibration(cpu_calibration)
     assert cal.overlay is not None and cal.overlay.device_profile is not None
     cpu_id = cal.overlay.device_profile.id
-    args = ["estimate", "gemm", "--gpu", cpu_id, "--m", "256", "--n", "256", "--k", "256",
-            "--dtype", "fp32", "--burst", "--json"]
+    args = [
+        "estimate",
+        "gemm",
+        "--gpu",
+        cpu_id,
+        "--m",
+        "256",
+        "--n",
+        "256",
+        "--k",
+        "256",
+        "--dtype",
+        "fp32",
+        "--burst",
+        "--json",
+    ]
     assert runner.invoke(app, args).exit_code == 2  # unknown without the overlay
     result = runner.invoke(app, [*args, "--calibration", str(cpu_calibration)])
     assert result.exit_code == 0, result.output

@@ -13,8 +13,9 @@ from simulator.cli import app
 @pytest.mark.gpu
 def test_quick_cuda_run_overlays_the_matching_gpu(tmp_path: Path, runner) -> None:
     out = tmp_path / "gpu.json"
-    result = runner.invoke(app, ["calibrate", "run", "--device", "cuda", "--quick",
-                                 "--out", str(out)])
+    result = runner.invoke(
+        app, ["calibrate", "run", "--device", "cuda", "--quick", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     cal = load_calibration(out)
     assert cal.method.timer == "cuda events" and cal.method.l2_flush

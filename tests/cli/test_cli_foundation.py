@@ -122,7 +122,10 @@ def test_real_subprocess_runs_the_console_entry(tmp_path: Path) -> None:
     assert "dgx-h100" in {row["id"] for row in json.loads(result.stdout)}
     bad = subprocess.run(
         [sys.executable, "-m", "simulator", "scenario", "validate", "missing.yaml"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
     )
     assert bad.returncode == 2

@@ -221,3 +221,17 @@ def test_input_batch_with_one_bad_line(runner, tmp_path: Path) -> None:
     assert "step_time_s" in rows[0] and "step_time_s" in rows[2]
     assert "error" in rows[1] and "tp" in rows[1]["error"]
     assert "1 of 3 requests failed" in result.stderr
+
+
+def test_inference_decode_attention_flag(runner) -> None:
+    args = [
+        "inference", "--gpu", "a100-sxm-80gb", "--model", "llama2-70b", "--tp", "4",
+        "--batch", "64", "--input-len", "2048", "--output-len", "128", "--json",
+    ]  # fmt: skip
+    grouped = _run(runner, *args)
+    per_head = _run(runner, *args, "--decode-attention", "per_query_head")
+    assert grouped.exit_code == 0 and per_head.exit_code == 0, per_head.stderr
+    assert json.loads(per_head.stdout)["tpot_s"] > json.loads(grouped.stdout)["tpot_s"]
+    bad = _run(runner, *args, "--decode-attention", "xqa")
+    assert bad.exit_code == 2
+    assert "--decode-attention" in bad.stderr and "Traceback" not in bad.stderr

@@ -14,9 +14,7 @@ from tests.engine.conftest import PROFILES, base_scenario, training_job
 
 
 def _scenario(tmp_path: Path, **changes) -> Path:
-    data = base_scenario(
-        nodes=2, workloads={"training_jobs": [training_job(steps=50)]}, **changes
-    )
+    data = base_scenario(nodes=2, workloads={"training_jobs": [training_job(steps=50)]}, **changes)
     return write_yaml(tmp_path / "s.yaml", data)
 
 

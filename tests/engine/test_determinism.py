@@ -18,8 +18,13 @@ def _scenario() -> dict:
                 training_job(steps=50_000, checkpoint={"policy": "young_daly"}, num_gpus=16)
             ],
             "synthetic_jobs": [
-                {"name": "mix", "arrivals_per_hour": 4, "gpus_per_job": [1, 2, 4, 8],
-                 "mean_duration_hours": 2, "duration": "lognormal"}
+                {
+                    "name": "mix",
+                    "arrivals_per_hour": 4,
+                    "gpus_per_job": [1, 2, 4, 8],
+                    "mean_duration_hours": 2,
+                    "duration": "lognormal",
+                }
             ],
         },
         policies={

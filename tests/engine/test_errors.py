@@ -49,8 +49,14 @@ def test_checkpoint_needs_a_storage_tier(make) -> None:
 
 
 def test_job_that_does_not_fit_in_memory(make) -> None:
-    big = dict(TINY_MODEL, name="huge", num_layers=200, hidden_size=12288,
-               num_attention_heads=96, ffn_hidden_size=49152)
+    big = dict(
+        TINY_MODEL,
+        name="huge",
+        num_layers=200,
+        hidden_size=12288,
+        num_attention_heads=96,
+        ffn_hidden_size=49152,
+    )
     data = base_scenario(nodes=2, workloads={"training_jobs": [training_job(model=big)]})
     (p,) = problems(make, data)
     assert p.startswith("workloads.training_jobs[0]: does not fit in GPU memory")
@@ -58,8 +64,8 @@ def test_job_that_does_not_fit_in_memory(make) -> None:
 
 def test_impossible_parallelism_names_the_job(make) -> None:
     data = base_scenario(
-        nodes=2, workloads={"training_jobs": [training_job(parallelism={"tp": 8, "pp": 32},
-                                                           num_gpus=256)]}
+        nodes=2,
+        workloads={"training_jobs": [training_job(parallelism={"tp": 8, "pp": 32}, num_gpus=256)]},
     )
     data["cluster"]["pools"][0]["count"] = 32
     found = problems(make, data)
@@ -70,8 +76,16 @@ def test_impossible_parallelism_names_the_job(make) -> None:
 def test_synthetic_job_larger_than_any_pool(make) -> None:
     data = base_scenario(
         nodes=1,
-        workloads={"synthetic_jobs": [{"name": "s", "arrivals_per_hour": 1,
-                                       "gpus_per_job": [1, 64], "mean_duration_hours": 1}]},
+        workloads={
+            "synthetic_jobs": [
+                {
+                    "name": "s",
+                    "arrivals_per_hour": 1,
+                    "gpus_per_job": [1, 64],
+                    "mean_duration_hours": 1,
+                }
+            ]
+        },
     )
     (p,) = problems(make, data)
     assert p.startswith("workloads.synthetic_jobs[0].gpus_per_job: 64 GPUs")

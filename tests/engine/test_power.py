@@ -22,8 +22,12 @@ def _busy_scenario() -> dict:
                 training_job(steps=20_000, checkpoint={"policy": "fixed", "interval_minutes": 30})
             ],
             "synthetic_jobs": [
-                {"name": "mix", "arrivals_per_hour": 6, "gpus_per_job": [1, 2, 4, 8],
-                 "mean_duration_hours": 1.5}
+                {
+                    "name": "mix",
+                    "arrivals_per_hour": 6,
+                    "gpus_per_job": [1, 2, 4, 8],
+                    "mean_duration_hours": 1.5,
+                }
             ],
         },
         policies={"failures": {"enabled": True, "rate_multiplier": 3000}},

@@ -29,8 +29,13 @@ def test_mm_c_mean_wait_matches_erlang_c(make) -> None:
         horizon_days=jobs / arrivals_per_hour / 24 * 1.1,
         workloads={
             "synthetic_jobs": [
-                {"name": "mmc", "arrivals_per_hour": arrivals_per_hour, "gpus_per_job": [1],
-                 "mean_duration_hours": mean_hours, "count": jobs}
+                {
+                    "name": "mmc",
+                    "arrivals_per_hour": arrivals_per_hour,
+                    "gpus_per_job": [1],
+                    "mean_duration_hours": mean_hours,
+                    "count": jobs,
+                }
             ]
         },
         policies={"scheduler": {"kind": "fifo"}, "failures": {"enabled": False}},

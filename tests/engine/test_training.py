@@ -111,9 +111,7 @@ def test_jobs_share_storage_bandwidth_max_min_fairly(make) -> None:
 
 def _fabric_case(make, oversubscription: float):
     # 3 pods of 2 nodes; two 3-node jobs (tp 8, dp 3) both cross pod 1's uplink
-    jobs = [
-        training_job(n, num_gpus=24, steps=10_000, parallelism={"tp": 8}) for n in ("a", "b")
-    ]
+    jobs = [training_job(n, num_gpus=24, steps=10_000, parallelism={"tp": 8}) for n in ("a", "b")]
     data = base_scenario(nodes=6, workloads={"training_jobs": jobs})
     data["cluster"]["fabric"] = {"nodes_per_pod": 2, "oversubscription": oversubscription}
     return simulate(make(data), step_time=fixed_step_time(0.01))

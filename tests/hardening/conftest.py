@@ -20,7 +20,5 @@ _COMMAND = typer.main.get_command(app)
 def runner(monkeypatch: pytest.MonkeyPatch) -> typer.testing.CliRunner:
     """A CliRunner whose invocations of `app` reuse one built command tree."""
     real = typer.testing._get_command
-    monkeypatch.setattr(
-        typer.testing, "_get_command", lambda a: _COMMAND if a is app else real(a)
-    )
+    monkeypatch.setattr(typer.testing, "_get_command", lambda a: _COMMAND if a is app else real(a))
     return typer.testing.CliRunner()

@@ -127,3 +127,52 @@ def test_impossible_configurations_name_the_flag(catalog, change: dict, flag: st
     with pytest.raises(InputError) as info:
         estimate_inference(job, hw)
     assert flag in {p.field for p in info.value.problems}
+
+
+def _decode_attention_s(catalog, model, gpu_id: str, tp: int, kernel: str) -> float:  # noqa: ANN001
+    job = InferenceJob(
+        model=model, batch=64, input_len=2048, output_len=256, tp=tp, decode_attention=kernel
+    )
+    return estimate_inference(job, hardware(catalog, gpu_id, tp)).decode_breakdown["attention"]
+
+
+def test_per_query_head_decode_attention_is_bound_by_l2_for_gqa(catalog) -> None:
+    # Llama-3-70B at TP4: 16 query heads over 2 KV heads per GPU, each KV byte requested 8 times
+    grouped = _decode_attention_s(catalog, LLAMA3_70B, "a100-sxm-80gb", 4, "grouped")
+    per_head = _decode_attention_s(catalog, LLAMA3_70B, "a100-sxm-80gb", 4, "per_query_head")
+    gpu = catalog.gpu("a100-sxm-80gb")
+    hbm_over_l2 = gpu.l2_bandwidth_gb_per_s / gpu.memory_bandwidth_gb_per_s
+    # the repeats cost L2 time: 8 reads at ~3.5x HBM speed, about 2.3x the single HBM read
+    assert per_head / grouped == pytest.approx(8 / hbm_over_l2, rel=0.1)
+
+
+def test_per_query_head_changes_nothing_for_multi_head_attention(catalog) -> None:
+    grouped = _decode_attention_s(catalog, LLAMA2_7B, "a100-sxm-80gb", 1, "grouped")
+    per_head = _decode_attention_s(catalog, LLAMA2_7B, "a100-sxm-80gb", 1, "per_query_head")
+    assert per_head == pytest.approx(grouped)
+
+
+def test_missing_l2_bandwidth_is_said_not_guessed(catalog) -> None:
+    gpu = catalog.gpu("mi300x")
+    assert gpu.l2_bandwidth_gb_per_s is None
+    job = InferenceJob(
+        model=LLAMA3_70B, batch=8, input_len=512, output_len=64, decode_attention="per_query_head"
+    )
+    est = estimate_inference(job, hardware(catalog, "mi300x", 1))
+    assert any("l2_bandwidth_gb_per_s" in note for note in est.notes)
+    grouped = estimate_inference(
+        dataclasses.replace(job, decode_attention="grouped"), hardware(catalog, "mi300x", 1)
+    )
+    assert est.tpot_s == pytest.approx(grouped.tpot_s)
+
+
+def test_unknown_decode_attention_kernel_is_refused(catalog) -> None:
+    job = InferenceJob(
+        model=LLAMA2_7B,
+        batch=1,
+        input_len=8,
+        output_len=8,
+        decode_attention="xqa",  # type: ignore[arg-type]
+    )
+    with pytest.raises(InputError, match="--decode-attention"):
+        estimate_inference(job, hardware(catalog, "a100-sxm-80gb", 1))

@@ -60,3 +60,13 @@ def test_kv_capacity_fills_what_weights_leave(catalog) -> None:  # noqa: ANN001
         max_num_seqs=1,
     )
     assert one.tokens < cap.tokens / 4
+
+
+def test_per_query_head_kernel_carries_into_the_iteration_model(catalog) -> None:  # noqa: ANN001
+    hw = hardware(catalog, "a100-sxm-80gb", 4)
+    grouped = IterationModel(ReplicaShape(LLAMA3_70B, "fp16", 4), hw)
+    per_head = IterationModel(
+        ReplicaShape(LLAMA3_70B, "fp16", 4, decode_attention="per_query_head"), hw
+    )
+    assert per_head.decode_attention_per_token_s > 2 * grouped.decode_attention_per_token_s
+    assert per_head.token_s(64) == pytest.approx(grouped.token_s(64))

@@ -1,8 +1,8 @@
 """Training and inference models against the published cases in tests/data/public.json.
 
 These assertions can fail: they hold the models to the project's targets (median absolute
-error per kind at most 10%, worst at most 35% while the known outliers stand) over every case
-of the kind, with no case left out silently.
+error per kind at most 10%, worst at most 25%) over every case of the kind, with no case left
+out silently.
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from simulator.perf.validation import Skip, load_cases, run_validation
 from simulator.perf.validation_llm import (
     case_hardware,
     case_model,
+    decode_attention_kernel,
     find_preset,
+    inference_case,
     legacy_software,
 )
 from simulator.schema.model import TransformerModel
 
 TARGET_MEDIAN_PCT = 10.0
-WORST_PCT = 35.0
-"""Worst-case guard: the target is 25%; two TensorRT-LLM v0.6.1 decode-heavy tensor-parallel
-cases sit near 31% (see docs/perf-training-inference.md)."""
+WORST_PCT = 25.0
+"""The issue's worst-case target (the Llama-2-7B TTFT at 128 tokens sits nearest, near -24%)."""
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +88,27 @@ def test_dgx2_is_sixteen_v100s_on_one_switch(catalog) -> None:
     assert hardware.job_group.num_domains == 1
     too_many = case_hardware({"hardware": "32x NVIDIA V100 (DGX-2)"}, catalog, 32)
     assert isinstance(too_many, Skip)
+
+
+@pytest.mark.parametrize(
+    ("engine", "kernel"),
+    [
+        ("TensorRT-LLM v0.5", "per_query_head"),
+        ("TensorRT-LLM v0.6.1", "per_query_head"),
+        ("TensorRT-LLM 0.7.1", "grouped"),
+        ("TensorRT-LLM v0.10.0", "grouped"),
+        ("vLLM 0.6", "grouped"),
+        ("", "grouped"),
+    ],
+)
+def test_decode_attention_kernel_from_engine_version(engine: str, kernel: str) -> None:
+    assert decode_attention_kernel({"engine": engine}) == kernel
+
+
+def test_tensorrt_llm_v061_gqa_cases_run_the_per_query_head_kernel(catalog) -> None:
+    cases = [c for c in load_cases() if c["id"].startswith("trtllm-v0.6.1-a100-llama70b")]
+    assert cases
+    for case in cases:
+        parsed = inference_case(case, catalog)
+        assert not isinstance(parsed, Skip)
+        assert parsed.job.decode_attention == "per_query_head"

@@ -83,11 +83,20 @@ def test_duplicate_id_with_builtin_is_rejected(tmp_path: Path, h100_data: dict) 
 
 def test_dangling_reference(tmp_path: Path) -> None:
     node = {
-        "id": "my-node", "kind": "node", "name": "n", "source": "test", "as_of": "2025-01",
-        "gpu": "no-such-gpu", "gpus_per_node": 8, "gpus_per_nvlink_domain": 8,
+        "id": "my-node",
+        "kind": "node",
+        "name": "n",
+        "source": "test",
+        "as_of": "2025-01",
+        "gpu": "no-such-gpu",
+        "gpus_per_node": 8,
+        "gpus_per_nvlink_domain": 8,
         "nics": [{"interconnect": "no-such-nic", "count": 8}],
-        "local_nvme_tb": 1, "overhead_power_w": 1000, "overhead_idle_power_w": 500,
-        "max_power_w": 10000, "rack_units": 8,
+        "local_nvme_tb": 1,
+        "overhead_power_w": 1000,
+        "overhead_idle_power_w": 500,
+        "max_power_w": 10000,
+        "rack_units": 8,
     }
     path = write_yaml(tmp_path / "nodes" / "my-node.yaml", node)
     problems = _problems(tmp_path)

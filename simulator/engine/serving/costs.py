@@ -58,7 +58,9 @@ def service_costs(
             cannot be split as asked; fields are named under `where`.
     """
     prefix = f"{where}." if where else ""
-    shape = ReplicaShape(model, spec.precision, spec.tp, spec.pp, spec.kv_dtype)
+    shape = ReplicaShape(
+        model, spec.precision, spec.tp, spec.pp, spec.kv_dtype, spec.decode_attention
+    )
     try:
         iteration = IterationModel(shape, hardware)
     except InputError as exc:

@@ -47,6 +47,7 @@ def static_batch_service(job: InferenceJob, replicas: int) -> InferenceService:
             "model": job.model,
             "precision": job.precision,
             "kv_dtype": job.kv_dtype,
+            "decode_attention": job.decode_attention,
             "tp": job.tp,
             "pp": job.pp,
             "replicas": replicas,

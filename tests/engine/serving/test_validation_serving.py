@@ -28,6 +28,7 @@ kernel per prompt instead of one batched kernel; exact per-iteration contexts in
 mid-point context) and measure about 2% apart at most today. More than 5% means the replica
 no longer runs the case as a static batch (a wrong budget, max_num_seqs or routing)."""
 
+
 @pytest.fixture(scope="module")
 def report(catalog):
     return run_validation(load_cases(), catalog, kinds=["serving"], derived=[SERVING_KIND])
