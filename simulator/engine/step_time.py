@@ -187,8 +187,9 @@ def checked_step_time(
                 Problem(
                     file,
                     field,
-                    f"does not fit in GPU memory on pool {where.pool!r} even with full "
-                    "recomputation; use more GPUs or more model parallelism",
+                    f"does not fit in GPU memory on pool {where.pool!r} with the "
+                    "recomputation asked for (auto tries up to full); use more GPUs, more "
+                    "model parallelism or more recomputation",
                 )
             ]
         )

@@ -598,8 +598,10 @@ def _summarize(
     hardware_tflops = tokens * hw_per_token / step / gpus / 1e12
     peak = hardware.gpu.peak_tflops.for_dtype(job.precision) or 1.0
     notes = []
-    if not fits:
+    if not fits and job.recompute in ("auto", "full"):
         notes.append("does not fit in GPU memory even with full recomputation")
+    elif not fits:
+        notes.append(f"does not fit in GPU memory with recompute '{recompute}'")
     if job.micro_batch is None:
         notes.append(f"micro-batch {micro_batch} chosen automatically")
     if job.recompute == "auto":
