@@ -89,6 +89,10 @@ class TrainingRequest(_ShapeRequest):
     lora_rank: int | None = Field(default=None, ge=1)
     attention: Literal["flash", "unfused"] = "flash"
     tp_comm_overlap: bool = False
+    overlap_grad_reduce: bool = True
+    dp_bucket_params: int | None = Field(
+        default=None, ge=1, description="None: Megatron-core's max(40M, 1M x dp)"
+    )
 
 
 class InferenceRequest(_ShapeRequest):
@@ -213,6 +217,8 @@ def compute_training(req: TrainingRequest, catalog: Catalog) -> dict[str, Any]:
         lora_rank=req.lora_rank,
         attention_kernel=req.attention,
         tp_comm_overlap=req.tp_comm_overlap,
+        overlap_dp_comm=req.overlap_grad_reduce,
+        dp_bucket_params=req.dp_bucket_params,
     )
     hardware = _hardware(req, catalog, req.num_gpus)
     result = estimate_training(job, hardware).as_dict()
@@ -466,6 +472,22 @@ def training(
             show_default=False,
         ),
     ] = None,
+    overlap_grad_reduce: Annotated[
+        bool | None,
+        typer.Option(
+            "--overlap-grad-reduce/--no-overlap-grad-reduce",
+            help="Reduce gradients bucket by bucket during the backward (default) or after it.",
+            show_default=False,
+        ),
+    ] = None,
+    dp_bucket_params: Annotated[
+        int | None,
+        typer.Option(
+            "--dp-bucket-params",
+            help="Gradient bucket size in parameters (default max(40M, 1M x dp)).",
+            show_default=False,
+        ),
+    ] = None,
     input: InputOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
@@ -507,6 +529,8 @@ def training(
         lora_rank=lora_rank,
         attention=attention,
         tp_comm_overlap=tp_comm_overlap,
+        overlap_grad_reduce=overlap_grad_reduce,
+        dp_bucket_params=dp_bucket_params,
     )
     run_estimate(
         TrainingRequest,

@@ -235,3 +235,23 @@ def test_inference_decode_attention_flag(runner) -> None:
     bad = _run(runner, *args, "--decode-attention", "xqa")
     assert bad.exit_code == 2
     assert "--decode-attention" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_training_grad_reduce_flags(runner) -> None:
+    args = [
+        "training", "--node", "dgx-h100", "--num-gpus", "64", "--model", "llama3-8b",
+        "--seq-len", "8192", "--global-batch", "128", "--json",
+    ]  # fmt: skip
+
+    def exposed(*extra: str) -> float:
+        result = _run(runner, *args, *extra)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)["breakdown"]["dp_comm_exposed"]
+
+    overlapped = exposed()
+    one_big_bucket_tail = exposed("--dp-bucket-params", "4000000000")
+    serial = exposed("--no-overlap-grad-reduce")
+    # the exposed tail is the last bucket: bigger buckets expose more, no overlap exposes all
+    assert overlapped < one_big_bucket_tail < serial
+    bad = _run(runner, *args, "--dp-bucket-params", "0")
+    assert bad.exit_code == 2 and "--dp-bucket-params" in bad.stderr
