@@ -18,10 +18,18 @@ share one KV head) that is the difference between engines:
   L2 serves it `query heads / KV heads` times. For Llama-2-70B (8 query heads per KV head) on an
   A100, that L2 traffic, not HBM, bounds the step.
 
-The step's attention is therefore the slowest of three streams: KV bytes over achievable HBM
-bandwidth, requested bytes over achievable L2 bandwidth, and the attention FLOPs over the tensor
-cores' main-loop rate. For multi-head attention (one query head per KV head) the two kernels
-coincide.
+Every requested element is also converted to fp32 before its multiply-add (the masked MHA
+kernel accumulates in fp32, whatever the cache dtype), and NVIDIA SMs issue type conversions at
+16 results per clock (CUDA C++ Programming Guide, "Throughput of Native Arithmetic
+Instructions": conversions to and from 32-bit types, compute capability 8.x and 9.0). That rate
+is per element, not per byte, so an fp8 cache halves the bytes but not the conversions: for a
+per-query-head kernel on an H100 with an fp8 cache it, not L2, bounds the step. For a KV byte
+read once it never binds on the catalog's GPUs (16 conversions per clock per SM outrun HBM).
+
+The step's attention is therefore the slowest of four streams: KV bytes over achievable HBM
+bandwidth, requested bytes over achievable L2 bandwidth, requested elements over the conversion
+rate, and the attention FLOPs over the tensor cores' main-loop rate. For multi-head attention
+(one query head per KV head) the two kernels coincide.
 """
 
 from __future__ import annotations
@@ -35,13 +43,17 @@ from simulator.schema.model import TransformerModel
 DecodeAttentionKernel = Literal["grouped", "per_query_head"]
 DECODE_ATTENTION_KERNELS: tuple[str, ...] = ("grouped", "per_query_head")
 
+CONVERSIONS_PER_CLOCK_PER_SM = 16
+"""fp16/bf16/fp8 -> fp32 conversions an NVIDIA SM issues per clock (CUDA C++ Programming
+Guide, arithmetic instruction throughput table, compute capability 8.x and 9.0)."""
+
 
 @dataclass(frozen=True)
 class DecodeAttentionCost:
     """One layer's decode attention on one GPU, and what bounds it."""
 
     seconds: float
-    bound: Literal["hbm", "l2", "compute"]
+    bound: Literal["hbm", "l2", "convert", "compute"]
     note: str | None = None
     """said when the model had to assume something (an L2 bandwidth the profile lacks)"""
 
@@ -70,10 +82,19 @@ def l2_bytes_per_s(gpu: GpuProfile) -> float | None:
     return gpu.l2_bandwidth_gb_per_s * 1e9 * gpu.efficiency.memory_bandwidth_fraction
 
 
+def conversions_per_s(gpu: GpuProfile) -> float | None:
+    """Cached elements an NVIDIA GPU can convert to fp32 per second (None: not NVIDIA, or no
+    boost clock in the profile)."""
+    if gpu.vendor != "nvidia" or gpu.boost_clock_mhz is None:
+        return None
+    return CONVERSIONS_PER_CLOCK_PER_SM * gpu.sm_count * gpu.boost_clock_mhz * 1e6
+
+
 def decode_attention_layer_cost(
     gpu: GpuProfile,
     *,
     kv_bytes: float,
+    kv_bytes_per_element: float,
     flops: float,
     requests_per_byte: float,
     hbm_bytes_per_s: float,
@@ -83,6 +104,7 @@ def decode_attention_layer_cost(
 
     Args:
         kv_bytes: KV cache this GPU holds for the batch in this layer (read once from HBM).
+        kv_bytes_per_element: the cache dtype's width (1 for fp8, 2 for 16-bit).
         flops: attention FLOPs on this GPU in this layer (scores and weighted sum).
         requests_per_byte: from `kv_requests_per_cached_byte`; above 1, the repeats are
             served by L2.
@@ -103,5 +125,8 @@ def decode_attention_layer_cost(
             )
         else:
             costs["l2"] = kv_bytes * requests_per_byte / l2
+    convert = conversions_per_s(gpu)
+    if convert is not None:
+        costs["convert"] = kv_bytes / kv_bytes_per_element * requests_per_byte / convert
     bound = max(costs, key=lambda name: costs[name])
     return DecodeAttentionCost(costs[bound], bound, note)  # type: ignore[arg-type]

@@ -263,6 +263,7 @@ class _Server:
         cost = decode_attention_layer_cost(
             gpu,
             kv_bytes=kv_bytes,
+            kv_bytes_per_element=DTYPE_BYTES[kv_dtype],
             flops=flops,
             requests_per_byte=kv_requests_per_cached_byte(model, job.tp, job.decode_attention),
             hbm_bytes_per_s=self.timer.memory_bytes_per_s,
