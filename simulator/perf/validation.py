@@ -115,6 +115,7 @@ _NODE_NAMES: tuple[tuple[str, str], ...] = (
     (r"DGX[ -]?H200", "dgx-h200"),
     (r"DGX[ -]?H100", "dgx-h100"),
     (r"DGX[ -]?B200", "dgx-b200"),
+    (r"DGX[ -]?GB200|GB200 NVL72", "gb200-nvl72"),
 )
 
 

@@ -112,7 +112,8 @@ def _shape_overrides(config: dict) -> dict[str, int]:
 
 def case_model(case: dict, catalog: Catalog, *, gpt_default: bool) -> TransformerModel | Skip:
     """The transformer a case describes: a preset by name with the case's shape fields on top,
-    or (for Megatron GPT configs) the GPT shape itself: FFN 4h, GELU, tied embeddings."""
+    or (for training configs) the shape itself: FFN 4h, GELU and tied embeddings unless the
+    config says `ffn_type` / `tied_embeddings`, experts when it gives `num_experts`."""
     config = case.get("config", {})
     name = str(config.get("model", ""))
     overrides = _shape_overrides(config)
@@ -126,10 +127,18 @@ def case_model(case: dict, catalog: Catalog, *, gpt_default: bool) -> Transforme
     if gpt_default and all(k in overrides for k in needed):
         h = overrides["hidden_size"]
         try:
-            fields = {"ffn_hidden_size": 4 * h, **overrides}
-            return TransformerModel.model_validate(
-                {"name": name or "GPT", "tied_embeddings": True, **fields}
-            )
+            fields: dict[str, Any] = {"ffn_hidden_size": 4 * h, **overrides}
+            fields["ffn_type"] = str(config.get("ffn_type", "gelu"))
+            fields["tied_embeddings"] = bool(config.get("tied_embeddings", True))
+            experts = _int(config, "num_experts")
+            if experts:
+                fields["moe"] = {
+                    "num_experts": experts,
+                    "top_k": _int(config, "top_k") or 1,
+                    "expert_ffn_hidden_size": _int(config, "moe_ffn_hidden_size")
+                    or fields["ffn_hidden_size"],
+                }
+            return TransformerModel.model_validate({"name": name or "GPT", **fields})
         except ValueError as exc:
             return Skip(f"model shape is not valid: {exc}")
     return Skip(f"no model preset matches {name!r} and the config lacks a full shape")
@@ -250,6 +259,19 @@ def _time_entry(measured: dict, *names: str) -> tuple[str, float, str] | None:
 
 # ---------------------------------------------------------------------------- training
 
+_MEGATRON_CORE_RECIPES = re.compile(r"nemo|megatron[- ]bridge|megatron[- ]core", re.IGNORECASE)
+"""Frameworks whose published recipes run Megatron-core with its distributed optimizer and,
+under tensor parallelism, sequence parallelism with the tensor-parallel communication
+overlapped with the GEMMs (Megatron-Bridge / NeMo 2 performance recipes set
+`use_distributed_optimizer=True`, `sequence_parallel=True` whenever TP > 1, and
+`tp_comm_overlap=True` with per-shape Transformer Engine userbuffer configs, e.g. NeMo's
+`userbuffers_fp8_h100_h8192_tp4_mbs1_seqlen8192`)."""
+
+
+def _flag(config: dict, key: str, default: bool) -> bool:
+    value = config.get(key)
+    return default if value is None else bool(value)
+
 
 def _recompute(config: dict, notes: str, legacy: bool) -> str:
     for key in ("recompute", "activation_recompute", "recompute_granularity"):
@@ -281,24 +303,29 @@ def evaluate_training_case(case: dict, catalog: Catalog) -> Prediction | Skip:
     if isinstance(built, Skip):
         return built
     hardware, where = built
+    if re.search(r"fp4", str(config.get("precision", "")), re.IGNORECASE):
+        return Skip("FP4 training (NVFP4/MXFP4) is not modelled")
+    tp = _int(config, "tensor_parallel", "tp") or 1
+    megatron_core = bool(_MEGATRON_CORE_RECIPES.search(str(config.get("framework", ""))))
     job = TrainingJob(
         model=model,
         num_gpus=num_gpus,
         seq_len=seq_len,
         global_batch=global_batch,
         micro_batch=_int(config, "micro_batch_size", "micro_batch"),
-        tp=_int(config, "tensor_parallel", "tp") or 1,
+        tp=tp,
         pp=_int(config, "pipeline_parallel", "pp") or 1,
-        vpp=_int(config, "virtual_pipeline_parallel", "vpp") or 1,
+        vpp=_int(config, "virtual_pipeline_parallel", "virtual_pipeline", "vpp") or 1,
         cp=_int(config, "context_parallel", "cp") or 1,
         ep=_int(config, "expert_parallel", "ep") or 1,
         dp=_int(config, "data_parallel", "dp"),
-        sequence_parallel=bool(config.get("sequence_parallel", False)),
+        sequence_parallel=_flag(config, "sequence_parallel", megatron_core and tp > 1),
         recompute=_recompute(config, notes, legacy),  # type: ignore[arg-type]
-        distributed_optimizer=bool(config.get("distributed_optimizer", False)),
+        distributed_optimizer=_flag(config, "distributed_optimizer", megatron_core),
+        zero=3 if _int(config, "fsdp") else 0,
         precision=_precision(config, ("fp8",)),  # type: ignore[arg-type]
         attention_kernel="unfused" if legacy else "flash",
-        tp_comm_overlap=bool(config.get("tp_comm_overlap", False)),
+        tp_comm_overlap=_flag(config, "tp_comm_overlap", megatron_core and tp > 1),
         overlap_dp_comm=not serial_grad_reduce(case),
     )
     try:
@@ -319,6 +346,12 @@ def evaluate_training_case(case: dict, catalog: Catalog) -> Prediction | Skip:
     if timed is not None:
         name, scale, unit = timed
         return Prediction(est.step_time_s / scale, unit, name, gpu=gpu_id, note=note)
+    tokens = measured.get("tokens_per_s_per_gpu")
+    if isinstance(tokens, dict):
+        # tokens/s needs no FLOP-counting convention, so it is preferred when published
+        unit = str(tokens.get("unit", "tokens/s per GPU"))
+        value = est.tokens_per_s / num_gpus
+        return Prediction(value, unit, "tokens_per_s_per_gpu", gpu=gpu_id, note=note)
     for name in ("tflops_per_gpu", "model_tflops_per_gpu", "hardware_tflops_per_gpu"):
         if name in measured:
             counts_recompute = name == "hardware_tflops_per_gpu" or bool(
