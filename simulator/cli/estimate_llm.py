@@ -25,6 +25,7 @@ from simulator.cli.estimate import (
     run_estimate,
 )
 from simulator.errors import InputError, Problem
+from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.hardware import JobHardware, job_hardware
 from simulator.perf.inference import InferenceJob, estimate_inference
 from simulator.perf.parallelism import OPTIONS, option_problem
@@ -103,7 +104,7 @@ class InferenceRequest(_ShapeRequest):
     input_len: int = Field(ge=1)
     output_len: int = Field(ge=1)
     kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = None
-    decode_attention: Literal["grouped", "per_query_head"] = "grouped"
+    decode_attention: DecodeAttentionKernel = "grouped"
 
 
 def _default_ffn(hidden: int, ffn_type: str) -> int:

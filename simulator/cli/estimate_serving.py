@@ -42,6 +42,7 @@ from simulator.cli.estimate_llm import (
 )
 from simulator.engine.serving import simulate_service
 from simulator.errors import InputError, Problem
+from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.parallelism import OPTIONS, option_problem
 from simulator.schema.scenario import InferenceService
 
@@ -77,7 +78,7 @@ class ServingRequest(_ShapeRequest):
 
     precision: Literal["fp16", "bf16", "fp8", "int8", "int4"] = "fp16"
     kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = None
-    decode_attention: Literal["grouped", "per_query_head"] = "grouped"
+    decode_attention: DecodeAttentionKernel = "grouped"
     num_requests: int = Field(ge=1, le=10_000_000)
     input_len: int = Field(ge=1)
     output_len: int = Field(ge=1)

@@ -35,13 +35,13 @@ rate, and the attention FLOPs over the tensor cores' main-loop rate. For multi-h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from simulator.schema.gpu import GpuProfile
 from simulator.schema.model import TransformerModel
+from simulator.schema.scenario import DecodeAttentionKernel
 
-DecodeAttentionKernel = Literal["grouped", "per_query_head"]
-DECODE_ATTENTION_KERNELS: tuple[str, ...] = ("grouped", "per_query_head")
+DECODE_ATTENTION_KERNELS: tuple[str, ...] = get_args(DecodeAttentionKernel)
 
 CONVERSIONS_PER_CLOCK_PER_SM = 16
 """fp16/bf16/fp8 -> fp32 conversions an NVIDIA SM issues per clock (CUDA C++ Programming

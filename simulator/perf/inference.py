@@ -140,6 +140,9 @@ class _Server:
         self.linear_dtype = "fp8" if job.precision == "fp8" else self.compute_dtype
         self.notes: set[str] = set()
         """assumptions the costs had to make, said once each"""
+        self.kv_requests_per_byte = kv_requests_per_cached_byte(
+            job.model, job.tp, job.decode_attention
+        )
 
     def _linear_s(self, m: float, n: float, k: float, batch: float) -> float:
         """One linear's GEMM (tokens m, weights k x n, `batch` experts).
@@ -265,7 +268,7 @@ class _Server:
             kv_bytes=kv_bytes,
             kv_bytes_per_element=DTYPE_BYTES[kv_dtype],
             flops=flops,
-            requests_per_byte=kv_requests_per_cached_byte(model, job.tp, job.decode_attention),
+            requests_per_byte=self.kv_requests_per_byte,
             hbm_bytes_per_s=self.timer.memory_bytes_per_s,
             compute_flops_per_s=peak * main_loop,
         )

@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.hardware import JobHardware
 from simulator.perf.inference import InferenceJob, _Server
 from simulator.perf.memory import (
@@ -55,7 +56,7 @@ class ReplicaShape:
     tp: int = 1
     pp: int = 1
     kv_dtype: str | None = None
-    decode_attention: Literal["grouped", "per_query_head"] = "grouped"
+    decode_attention: DecodeAttentionKernel = "grouped"
 
     @property
     def gpus(self) -> int:

@@ -53,7 +53,10 @@ GQA_DECODE_KERNEL_SINCE = {"tensorrt-llm": (0, 7, 1)}
 group: TensorRT-LLM 0.7.1's release notes list "MMHA optimization for MQA and GQA" (the XQA
 kernels followed). Engines not listed are assumed to have one."""
 
-_ENGINE_VERSION = re.compile(r"(tensorrt-llm)\s*v?(\d+)\.(\d+)(?:\.(\d+))?", re.IGNORECASE)
+_ENGINE_VERSION = re.compile(
+    rf"({'|'.join(map(re.escape, GQA_DECODE_KERNEL_SINCE))})\s*v?(\d+)\.(\d+)(?:\.(\d+))?",
+    re.IGNORECASE,
+)
 
 _TIME_SCALE = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 _SHAPE_FIELDS = {

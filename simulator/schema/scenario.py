@@ -320,6 +320,11 @@ class Autoscaling(StrictModel):
         return self
 
 
+DecodeAttentionKernel = Literal["grouped", "per_query_head"]
+"""How an engine's decode-attention kernel reads GQA's shared KV heads
+(simulator/perf/decode_attention.py)."""
+
+
 class InferenceService(StrictModel):
     """A model served to traffic by replicas."""
 
@@ -366,7 +371,7 @@ class InferenceService(StrictModel):
     kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = Field(
         default=None, description="KV-cache dtype (default fp8 with fp8, else 16-bit)"
     )
-    decode_attention: Literal["grouped", "per_query_head"] = Field(
+    decode_attention: DecodeAttentionKernel = Field(
         default="grouped",
         description="how the engine's decode-attention kernel reads GQA's shared KV heads: once "
         "per group (XQA, FlashInfer, FlashAttention) or once per query head (TensorRT-LLM "
