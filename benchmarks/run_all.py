@@ -26,6 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from simulator.atomic_files import write_text_atomic  # noqa: E402
+
 HERE = ROOT / "benchmarks"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 FLAG = "--json-out"
@@ -131,9 +135,7 @@ def write_readme(readme: Path, block: str) -> None:
     if not pattern.search(text):
         sys.exit(f"{readme}: no {START} ... {END} markers; add them under a Benchmarks heading")
     new = pattern.sub(lambda _: f"{START}\n{block}\n{END}", text, count=1)
-    tmp = readme.with_name(f".{readme.name}.tmp")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, readme)
+    write_text_atomic(readme, new)
 
 
 def main() -> None:

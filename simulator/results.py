@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from simulator.atomic_files import temporary_directory
 from simulator.catalog import Catalog
 from simulator.engine import RunRecord, Simulation, StepTimeFn
 from simulator.engine.recorder import EVENT_COLUMNS, TIMELINE_COLUMNS
@@ -132,7 +132,7 @@ class Results:
                 )
         parent = out.parent
         parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=parent))
+        tmp = temporary_directory(out)  # 0o777 less the umask, not mkdtemp's 0o700
         old: Path | None = None
         try:
             self.jobs.to_parquet(tmp / "jobs.parquet", index=False)

@@ -1,11 +1,14 @@
 """Load a scenario file: parse, validate, and resolve every profile it references.
 
 Schema checks catch wrong types and unknown keys; this module adds what needs the catalog:
-dangling ids, overrides that break a profile, jobs bigger than their pool, missing trace files.
+dangling ids, overrides that break a profile, jobs that can never start (more GPUs than their
+pool will ever hand out, hot spares and build-out counted), missing trace files. It also reads
+`--set` overrides (`apply_settings`), with the one field-path parser sweeps use too.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -15,8 +18,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from simulator.catalog import Catalog
-from simulator.errors import InputError, Problem, problems_from_validation
+from simulator.errors import InputError, Problem, field_path, problems_from_validation
 from simulator.schema import NodeProfile, Profile, TransformerModel
+from simulator.schema.placement import PlacementParams, hot_spares
 from simulator.schema.scenario import ProfileRef, Scenario, ref_id
 from simulator.yaml_io import read_yaml
 
@@ -128,37 +132,96 @@ def resolve_profile(
         raise InputError(problems_from_validation(exc, file, f"{field_name}.overrides")) from None
 
 
+Part = str | int
+"""One step of a field path: a mapping key or a list index."""
+
+_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[[0-9]{1,18}\])*)")
+_INDEX = re.compile(r"[0-9]{1,18}")
+"""ASCII digits only (`str.isdigit` accepts '²', which `int` refuses), and few enough of
+them that `int` never meets its digit limit."""
+
+
+def parse_path(text: str) -> list[Part] | None:
+    """`cluster.pools[0].count` or `cluster.pools.0.count` -> ['cluster', 'pools', 0, 'count'].
+
+    The one reader of field paths, for `--set` keys and sweep axis paths alike: the README
+    writes list items as `pools[0]`, older commands as `pools.0`, and both must mean the same
+    item. None when the text is malformed (empty segments, stray brackets).
+    """
+    parts: list[Part] = []
+    for segment in text.split("."):
+        match = _SEGMENT.fullmatch(segment)
+        if match is None:
+            return None
+        head, indices = match.groups()
+        parts.append(int(head) if _INDEX.fullmatch(head) else head)
+        parts.extend(int(i) for i in re.findall(r"[0-9]+", indices))
+    return parts
+
+
+def dotted(parts: list[Part]) -> str:
+    """The path written with dotted list indices (`cluster.pools.0.count`)."""
+    return ".".join(str(p) for p in parts)
+
+
 def apply_settings(data: Any, settings: list[str], origin: str) -> Any:
-    """Apply `--set a.b.c=value` overrides (values parsed as YAML scalars) to raw data."""
+    """Apply `--set key.path=value` overrides (values parsed as YAML scalars) to raw data.
+
+    Keys are read by `parse_path`. A list index must name an existing item: a setting cannot
+    append, and a typo in an index should say so rather than surface later as an unknown key.
+    """
     from simulator.yaml_io import parse_yaml_text
 
     if not isinstance(data, dict):
         return data
     for setting in settings:
         key, sep, raw = setting.partition("=")
-        if not sep or not key.strip():
+        key = key.strip()
+        if not sep or not key:
             raise InputError([Problem("--set", setting, "expected key.path=value")])
         value = parse_yaml_text(raw, f"--set {key}")
-        node: Any = data
-        parts = key.strip().split(".")
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            if isinstance(node, list):
-                if not re.fullmatch("[0-9]{1,9}", part) or int(part) >= len(node):
-                    raise InputError([Problem(origin, key, f"no list item {part!r}")])
-                index = int(part)
-                if last:
-                    node[index] = value
-                else:
-                    node = node[index]
-            elif isinstance(node, dict):
-                if last:
-                    node[part] = value
-                else:
-                    node = node.setdefault(part, {})
-            else:
-                raise InputError([Problem(origin, key, f"{part!r} is inside a scalar value")])
+        parts = parse_path(key)
+        if parts is None:
+            raise InputError(
+                [
+                    Problem(
+                        origin,
+                        key,
+                        "malformed key: expected field names joined by dots, list items as "
+                        "[0] or .0 (e.g. cluster.pools[0].count)",
+                    )
+                ]
+            )
+        _set_path(data, parts, value, origin, key)
     return data
+
+
+def _set_path(data: dict[str, Any], parts: list[Part], value: Any, origin: str, key: str) -> None:
+    def refuse(message: str) -> InputError:
+        return InputError([Problem(origin, key, message)])
+
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            if not isinstance(part, int):
+                raise refuse(f"{field_path(parts[:i])} is a list: expected an index, got {part!r}")
+            if part >= len(node):
+                items = "1 item" if len(node) == 1 else f"{len(node)} items"
+                raise refuse(
+                    f"{field_path(parts[: i + 1])}: index {part} out of range "
+                    f"(the list has {items})"
+                )
+        elif isinstance(node, dict):
+            part = str(part)  # a digit segment under a mapping is a key, as YAML wrote it
+            if not last:
+                node.setdefault(part, {})
+        else:
+            raise refuse(f"{field_path(parts[:i])} holds a single value; it has no {part!r}")
+        if last:
+            node[part] = value
+        else:
+            node = node[part]
 
 
 def load_scenario(
@@ -282,16 +345,8 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
                     loaded.models[job.name] = model
             else:
                 loaded.models[job.name] = job.model
-            gpus = job.num_gpus if kind == "training_jobs" else job.tp * job.pp  # type: ignore[union-attr]
-            available = _pool_gpus(loaded, job.pool)
-            if loaded.pool_nodes and gpus > available:
-                problems.append(
-                    Problem(
-                        file,
-                        f"{where}",
-                        f"needs {gpus} GPUs but its pool has {available}",
-                    )
-                )
+    if len(loaded.pool_nodes) == len(s.cluster.pools):
+        problems += never_startable(loaded)
     for i, job in enumerate(s.workloads.training_jobs):
         tier = job.checkpoint.storage
         if tier is not None and tier not in storage_ids:
@@ -337,13 +392,139 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
     return problems
 
 
-def _pool_gpus(loaded: LoadedScenario, pool_name: str | None) -> int:
-    pools = [p for p in loaded.scenario.cluster.pools if pool_name in (None, p.name)]
-    return sum(
-        p.count * loaded.pool_nodes[p.name].gpus_per_node
-        for p in pools
-        if p.name in loaded.pool_nodes
+@dataclass(frozen=True)
+class PoolCapacity:
+    """The most one pool can give a single job during a run, by the engine's own rules.
+
+    The engine builds a pool at its final size (build-out included), holds `hot_spares` of
+    it back for failed nodes (never for new work), and commissions build-out nodes on their
+    in-service date if that falls before the horizon. A job runs inside one pool, on whole
+    nodes plus at most one partial node, so the usable GPUs bound what it can ever get.
+    """
+
+    name: str
+    gpus_per_node: int
+    nodes: int
+    """nodes the pool is built with: its count plus every build-out step"""
+    spares: int
+    """of those, held back as hot spares (`policies.placement.params.spare_nodes_per_pool`)"""
+    late: int
+    """build-out nodes that would enter service only after the horizon"""
+
+    @property
+    def total_gpus(self) -> int:
+        """GPUs of every node built (what the engine rejects a larger job against)."""
+        return self.nodes * self.gpus_per_node
+
+    @property
+    def usable_gpus(self) -> int:
+        """GPUs of the nodes a new job may be placed on at some point of the run."""
+        return max(0, self.nodes - self.spares - self.late) * self.gpus_per_node
+
+    def held_back(self) -> str:
+        """What of the pool a job cannot have, in words ('' when nothing is held back)."""
+        held = []
+        if self.spares:
+            held.append(
+                f"{self.spares} of them held back as hot spares by "
+                "policies.placement.params.spare_nodes_per_pool"
+            )
+        if self.late:
+            held.append(f"{self.late} entering service only after the horizon (cluster.build_out)")
+        return "".join(f", {h}" for h in held)
+
+
+def pool_capacities(loaded: LoadedScenario) -> list[PoolCapacity]:
+    """Every pool's `PoolCapacity`, in the scenario's order (pools whose node resolved)."""
+    s = loaded.scenario
+    spare = _spare_nodes_per_pool(s)
+    horizon_s = s.horizon_days * 86400.0
+    capacities = []
+    for pool in s.cluster.pools:
+        node = loaded.pool_nodes.get(pool.name)
+        if node is None:
+            continue
+        steps = [step for step in s.cluster.build_out if step.pool == pool.name]
+        added = sum(step.nodes for step in steps)
+        on_time = sum(step.nodes for step in steps if step.in_service_s < horizon_s)
+        nodes = pool.count + added
+        spares = hot_spares(spare, nodes)
+        # build-out withdraws nodes that are not spares, so at most nodes - spares wait
+        late = max(0, min(added, nodes - spares) - on_time)
+        capacities.append(PoolCapacity(pool.name, node.gpus_per_node, nodes, spares, late))
+    return capacities
+
+
+def _spare_nodes_per_pool(s: Scenario) -> int:
+    """The hot spares asked for, read by the placement policies' own parameter model; 0 when
+    the value is invalid (the engine then refuses the parameters, naming the field)."""
+    params = s.policies.placement.params
+    common = {k: v for k, v in params.items() if k in PlacementParams.model_fields}
+    try:
+        return PlacementParams.model_validate(common).spare_nodes_per_pool
+    except ValidationError:
+        return 0
+
+
+def never_startable(loaded: LoadedScenario) -> list[Problem]:
+    """A problem for each job that needs more GPUs than any pool it may run in can give.
+
+    Such a job would wait in the queue for the whole run (and in FIFO order, so would every
+    job behind it), and its "results" would be a bill for nothing. A job allowed to burst to
+    the cloud (`cluster.burst`, not `onprem_only`) does start there once it has waited, so
+    only the pool's full size bounds it, as the engine's rejection of oversized jobs does.
+    """
+    s, file = loaded.scenario, str(loaded.path)
+    capacities = pool_capacities(loaded)
+    bursts = s.cluster.burst is not None
+    problems = []
+
+    def check(where: str, what: str, gpus: int, pool: str | None, may_burst: bool) -> None:
+        pools = [c for c in capacities if pool in (None, c.name)]
+        why = _short_of(what, gpus, pools, bursts and may_burst)
+        if why is not None:
+            problems.append(Problem(file, where, why))
+
+    for i, job in enumerate(s.workloads.training_jobs):
+        where = f"workloads.training_jobs[{i}]"
+        check(where, f"training job {job.name!r}", job.num_gpus, job.pool, not job.onprem_only)
+    for i, svc in enumerate(s.workloads.inference_services):
+        where = f"workloads.inference_services[{i}]"
+        check(where, f"a replica of service {svc.name!r}", svc.tp * svc.pp, svc.pool, False)
+    for i, synthetic in enumerate(s.workloads.synthetic_jobs):
+        for k, gpus in enumerate(synthetic.gpus_per_job):
+            where = f"workloads.synthetic_jobs[{i}].gpus_per_job[{k}]"
+            what = f"a {gpus}-GPU job of {synthetic.name!r}"
+            check(where, what, gpus, None, True)
+    return problems
+
+
+def _short_of(what: str, gpus: int, pools: list[PoolCapacity], bursts: bool) -> str | None:
+    """Why `what`, needing `gpus` GPUs, can never start in any of `pools`; None if it can."""
+    if not pools:
+        return None
+
+    def limit(c: PoolCapacity) -> int:
+        return c.total_gpus if bursts else c.usable_gpus
+
+    best = max(pools, key=limit)
+    if gpus <= limit(best):
+        return None
+    whose = "its pool" if len(pools) == 1 else "its largest pool"
+    has = f"{best.total_gpus}"
+    if limit(best) < best.total_gpus:
+        has += f", of which {limit(best)} usable"
+    inside = "" if len(pools) == 1 else "a job runs inside one pool; "
+    held = "" if bursts else best.held_back()
+    return (
+        f"{what} can never start: needs {gpus} GPUs but {whose} has {has} ({inside}pool "
+        f"{best.name!r}: {_nodes(best.nodes)} of {best.gpus_per_node} GPUs{held}; the job needs "
+        f"{_nodes(math.ceil(gpus / best.gpus_per_node))})"
     )
+
+
+def _nodes(count: int) -> str:
+    return f"{count} node" if count == 1 else f"{count} nodes"
 
 
 def _price_option_problems(catalog: Catalog, option: Any, file: str, where: str) -> list[Problem]:

@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from simulator.catalog import Catalog
-from simulator.errors import InputError
+from simulator.errors import InputError, os_reason
 from simulator.invariants import InvariantViolation
 from simulator.results import plain
 
@@ -83,7 +83,7 @@ def guarded(command: F) -> F:
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             typer.echo(
-                f"error: {where}{exc.strerror or exc}; earlier outputs were left as they were",
+                f"error: {where}{os_reason(exc)}; earlier outputs were left as they were",
                 err=True,
             )
             raise typer.Exit(EXIT_IO_ERROR) from None

@@ -29,7 +29,7 @@ from simulator.cli.common import (
     load_catalog,
     print_json,
 )
-from simulator.errors import InputError, Problem, problems_from_validation
+from simulator.errors import InputError, Problem, os_reason, problems_from_validation
 from simulator.perf.collectives import Algorithm, CollectiveOp, collective_time_s
 from simulator.perf.gemm import gemm_time_s
 from simulator.perf.topology import group_from_catalog
@@ -126,7 +126,7 @@ def _read_objects(path: Path) -> Iterator[tuple[int, Any]]:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise InputError([Problem(str(path), "", f"cannot read file ({exc.strerror})")]) from None
+        raise InputError([Problem(str(path), "", f"cannot read file ({os_reason(exc)})")]) from None
     if size > MAX_FILE_BYTES * 16:
         raise InputError([Problem(str(path), "", "file too large")])
     if path.suffix.lower() not in (".jsonl", ".ndjson"):

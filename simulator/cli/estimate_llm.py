@@ -24,7 +24,7 @@ from simulator.cli.estimate import (
     estimate_app,
     run_estimate,
 )
-from simulator.errors import InputError, Problem
+from simulator.errors import InputError, Problem, error_message
 from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.hardware import JobHardware, job_hardware
 from simulator.perf.inference import InferenceJob, estimate_inference
@@ -175,8 +175,7 @@ def _flag_problems(exc: ValidationError) -> list[Problem]:
     for error in exc.errors():
         loc = [str(p) for p in error.get("loc", ())]
         flag = next((_FIELD_FLAGS[p] for p in loc if p in _FIELD_FLAGS), "--heads")
-        message = str(error.get("msg", "invalid value")).removeprefix("Value error, ")
-        problems.append(Problem(OPTIONS, flag, message))
+        problems.append(Problem(OPTIONS, flag, error_message(error)))
     return problems
 
 

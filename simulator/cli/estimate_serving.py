@@ -41,7 +41,7 @@ from simulator.cli.estimate_llm import (
     request_model,
 )
 from simulator.engine.serving import simulate_service
-from simulator.errors import InputError, Problem
+from simulator.errors import InputError, Problem, error_message
 from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.parallelism import OPTIONS, option_problem
 from simulator.schema.scenario import InferenceService
@@ -158,7 +158,7 @@ def compute_serving(req: ServingRequest, catalog: Catalog) -> dict[str, Any]:
         )
     except ValidationError as exc:
         raise InputError(
-            [Problem(OPTIONS, "(request)", str(e.get("msg", ""))) for e in exc.errors()]
+            [Problem(OPTIONS, "(request)", error_message(e)) for e in exc.errors()]
         ) from None
     run = simulate_service(spec, model, hardware, seed=req.seed)
     if run.summary["requests_dropped"] == req.num_requests:

@@ -10,11 +10,12 @@ import typer
 from simulator.cli.common import (
     JsonOption,
     ProfilesOption,
+    SettingsOption,
     guarded,
     load_catalog,
     print_json,
 )
-from simulator.engine.budget import check_budget
+from simulator.engine import Simulation
 from simulator.scenario import load_scenario
 
 scenario_app = typer.Typer(help="Check scenario files.", no_args_is_help=True)
@@ -24,16 +25,20 @@ scenario_app = typer.Typer(help="Check scenario files.", no_args_is_help=True)
 @guarded
 def validate_scenario(
     files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    settings: SettingsOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:
-    """Validate scenarios: schema, profile references, job sizes, referenced files, and
-    whether the run would fit this machine (the resource guard `infrasim run` applies)."""
+    """Validate scenarios: schema, profile references, jobs that could never start (too many
+    GPUs for their pool, or too little GPU memory), referenced files, and whether the run
+    would fit this machine: everything `infrasim run` refuses before simulating."""
     catalog = load_catalog(profiles)
     summaries = []
     for file in files:
-        loaded = load_scenario(file, catalog)
-        check_budget(loaded, loaded.scenario.horizon_days * 86400.0)
+        loaded = load_scenario(file, catalog, settings or [])
+        # building the simulation (not running it) applies the engine's own checks: the
+        # resource guard, policies and their parameters, each job's fit in GPU memory
+        Simulation(loaded)
         w = loaded.scenario.workloads
         summaries.append(
             {

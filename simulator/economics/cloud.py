@@ -111,9 +111,10 @@ def per_use_compute(
     jobs = jobs[jobs["gpu_hours"] > 0]
     if jobs.empty:
         return np.zeros(usage.calendar.months), pd.Series(dtype=float)
-    gpi = jobs["pool"].map(lambda p: instances[p].gpus_per_instance)
-    rate = jobs["pool"].map(
-        lambda p: usd_per_gpu_hour(loaded, instances[p], purchase, sheet.id, where)
+    used = {p: instances[p] for p in jobs["pool"].unique()}  # only pools that ran jobs are priced
+    gpi = _by_pool(jobs, {p: x.gpus_per_instance for p, x in used.items()})
+    rate = _by_pool(
+        jobs, {p: usd_per_gpu_hour(loaded, x, purchase, sheet.id, where) for p, x in used.items()}
     )
     billed_gpus = np.ceil(jobs["num_gpus"] / gpi) * gpi
     if purchase == "capacity_block":
@@ -134,12 +135,21 @@ def per_use_compute(
     return usage.gpu_hours_by_month(mask, scale[mask]), per_job
 
 
+def _by_pool(jobs: pd.DataFrame, value: dict[str, float]) -> pd.Series:
+    """A number per job from its pool, as floats even when no job held GPUs.
+
+    Mapping an empty text column keeps its dtype (`str` under pandas 3, `object` before), and
+    arithmetic on that fails or silently yields objects; the cast makes both versions agree.
+    """
+    return jobs["pool"].map(value).astype("float64")
+
+
 def _billed_step(
     usage: Usage, instances: dict[str, InstancePrice]
 ) -> tuple[np.ndarray, np.ndarray]:
     """GPUs held, rounded up to whole instances, as a step function of simulated time."""
     jobs = usage.jobs[usage.jobs["gpu_hours"] > 0]
-    gpi = jobs["pool"].map(lambda p: instances[p].gpus_per_instance)
+    gpi = _by_pool(jobs, {p: x.gpus_per_instance for p, x in instances.items()})
     factor = np.ceil(jobs["num_gpus"] / gpi) * gpi / jobs["num_gpus"]
     scale = usage.intervals["job_id"].map(
         pd.Series(factor.to_numpy(), index=jobs["job_id"].to_numpy())

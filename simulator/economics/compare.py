@@ -214,10 +214,8 @@ def _assemble(
     min_slo = loaded.scenario.pricing.min_slo_attainment
     report.tables = {
         "cost_options": pd.DataFrame(rows, columns=OPTION_COLUMNS),
-        "cost_monthly": pd.concat([c.monthly_frame() for c in report.options], ignore_index=True),
-        "cost_cumulative": pd.concat(
-            [c.cumulative_frame() for c in report.options], ignore_index=True
-        ),
+        "cost_monthly": _stacked([c.monthly_frame() for c in report.options]),
+        "cost_cumulative": _stacked([c.cumulative_frame() for c in report.options]),
         "capacity_monthly": capacity,
     }
     report.summary = {
@@ -244,6 +242,13 @@ def _assemble(
             "months past the simulated window repeat its average use and energy",
         ],
     }
+
+
+def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The frames one under another, empty ones left out (pandas 2 and 3 disagree on whether
+    an empty frame's columns take part in choosing the result's column types)."""
+    kept = [f for f in frames if len(f)]
+    return pd.concat(kept, ignore_index=True) if kept else frames[0]
 
 
 def attach_costs(

@@ -77,7 +77,10 @@ class OptionCost:
             if np.any(usd != 0)
             for m in range(self.months)
         ]
-        return pd.DataFrame(rows, columns=["option", "month", "category", "usd"])
+        frame = pd.DataFrame(rows, columns=["option", "month", "category", "usd"])
+        # typed even when empty (an option that cost nothing), so stacking options' frames
+        # gives the same column types whichever pandas builds them
+        return frame.astype({"option": str, "month": "int64", "category": str, "usd": "float64"})
 
     def cumulative_frame(self) -> pd.DataFrame:
         """Rows (option, month, cumulative_usd (cash), accrued_usd (cumulative accrued))."""

@@ -28,10 +28,11 @@ SERVING_COLUMNS = ["requests_arrived", "requests_per_s", "slo_attainment", "ttft
 def _slo_outcomes(loaded: LoadedScenario, requests: pd.DataFrame, sim_s: float) -> pd.Series:
     """Per request: 1.0 met, 0.0 missed, NaN not judged (no target, or not yet known)."""
     ttft_target = {s.name: s.slo.ttft_s for s in loaded.scenario.workloads.inference_services}
-    has_target = {
-        s.name: s.slo.ttft_s is not None or s.slo.tpot_s is not None
+    has_target = [
+        s.name
         for s in loaded.scenario.workloads.inference_services
-    }
+        if s.slo.ttft_s is not None or s.slo.tpot_s is not None
+    ]
     status = requests["status"]
     outcome = pd.Series(np.nan, index=requests.index)
     judged = status.isin(["completed", "dropped"])
@@ -40,7 +41,9 @@ def _slo_outcomes(loaded: LoadedScenario, requests: pd.DataFrame, sim_s: float) 
     waited = requests["ttft_s"].where(requests["ttft_s"].notna(), sim_s - requests["arrival_s"])
     late = (status == "in_flight") & (waited > target)
     outcome[late] = 0.0
-    return outcome.where(requests["service"].map(has_target).fillna(False).astype(bool))
+    # `isin` is boolean whatever the column's dtype (mapping then `fillna(False)` downcast an
+    # object column under pandas 2 and leaves it object under pandas 3)
+    return outcome.where(requests["service"].isin(has_target))
 
 
 def serving_by_month(

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from simulator.schema.gpu import GpuProfile
 from simulator.schema.node import NodeProfile
+from simulator.schema.placement import hot_spares
 
 UP, DOWN, SPARE, ABSENT = 0, 1, 2, 3
 """Node states: in service, out for repair, held as a hot spare, not yet delivered."""
@@ -121,7 +122,7 @@ class Cluster:
         for index, (name, node, gpu, count) in enumerate(pools):
             gpn = node.gpus_per_node
             per_domain = max(1, node.gpus_per_nvlink_domain // gpn)
-            spares = min(spares_per_pool, count - 1)
+            spares = hot_spares(spares_per_pool, count)
             pool = Pool(
                 name=name,
                 index=index,

@@ -303,17 +303,8 @@ class Simulation:
             self.jobs.append(job)
             if job.submit_s < self.horizon_s:
                 self.at(job.submit_s, self.submit, job)
-        biggest = max(p.total_gpus for p in self.cluster.pools)
+        # jobs too big to ever start were refused by the loader (scenario.never_startable)
         for i, spec in enumerate(s.workloads.synthetic_jobs):
-            too_big = [g for g in spec.gpus_per_job if g > biggest]
-            if too_big:
-                problems.append(
-                    Problem(
-                        file,
-                        f"workloads.synthetic_jobs[{i}].gpus_per_job",
-                        f"{too_big[0]} GPUs is more than the largest pool has ({biggest})",
-                    )
-                )
             self._sources.append(SyntheticSource(self, spec, i))
         for i, trace in enumerate(s.workloads.job_traces):
             try:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from simulator.errors import InputError, Problem
 from simulator.perf.hardware import JobHardware
+from simulator.perf.memory import GIB, usable_memory_bytes
 from simulator.perf.topology import group_from_profiles
 from simulator.perf.training import TrainingJob as PerfJob
 from simulator.perf.training import estimate_training
@@ -70,6 +71,10 @@ class StepTime:
     compute_fraction: float = 1.0
     """share of the step the GPUs spend computing (the rest: communicating or waiting)"""
     fits_in_memory: bool = True
+    memory_per_gpu_gib: float | None = None
+    """what the job holds on its busiest GPU (the least it can, when it does not fit)"""
+    usable_memory_gib: float | None = None
+    """what one GPU of the placement offers a job (its memory less the runtime's reserve)"""
 
 
 StepTimeFn = Callable[[TrainingJob, TransformerModel, Placement], StepTime]
@@ -158,6 +163,8 @@ class PerfStepTime:
             step_s=estimate.step_time_s,
             compute_fraction=min(1.0, compute / total) if total > 0 else 1.0,
             fits_in_memory=estimate.fits_in_memory,
+            memory_per_gpu_gib=estimate.memory_per_gpu_gib,
+            usable_memory_gib=usable_memory_bytes(hw.gpu) / GIB,
         )
 
 
@@ -182,15 +189,22 @@ def checked_step_time(
     if not result.step_s > 0:
         raise InputError([Problem(file, field, f"step time must be > 0 (got {result.step_s})")])
     if not result.fits_in_memory:
-        raise InputError(
-            [
-                Problem(
-                    file,
-                    field,
-                    f"does not fit in GPU memory on pool {where.pool!r} with the "
-                    "recomputation asked for (auto tries up to full); use more GPUs, more "
-                    "model parallelism or more recomputation",
-                )
-            ]
-        )
+        raise InputError([Problem(file, field, _memory_message(job, where, result))])
     return result
+
+
+def _memory_message(job: TrainingJob, where: Placement, result: StepTime) -> str:
+    """Why the job can never start for want of GPU memory, with the figures when known."""
+    pool = f"a GPU of pool {where.pool!r}"
+    if result.memory_per_gpu_gib is not None and result.usable_memory_gib is not None:
+        short = (
+            f"{result.memory_per_gpu_gib:,.1f} GiB per GPU but {pool} has "
+            f"{result.usable_memory_gib:,.1f} GiB usable"
+        )
+    else:
+        short = f"more memory than {pool} has"
+    return (
+        f"does not fit in GPU memory, so training job {job.name!r} can never start: on "
+        f"{job.num_gpus} GPUs it needs {short} (with the recomputation asked for; auto tries "
+        "up to full); use more GPUs, more model parallelism or more recomputation"
+    )

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.catalog import Catalog
-from simulator.errors import InputError, Problem
+from simulator.errors import InputError, Problem, os_reason
 from simulator.perf.collectives import COLLECTIVE_OPS, collective_time_s
 from simulator.perf.gemm import gemm_time_s
 from simulator.perf.topology import CollectiveGroup, group_from_catalog
@@ -516,7 +516,7 @@ def load_cases(path: str | Path | None = None) -> list[dict]:
     except OSError as exc:
         hint = " (pass --cases FILE)" if not path.exists() else ""
         raise InputError(
-            [Problem(where, "", f"cannot read cases ({exc.strerror}){hint}")]
+            [Problem(where, "", f"cannot read cases ({os_reason(exc)}){hint}")]
         ) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError([Problem(where, "", f"not valid JSON ({exc})")]) from None

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from simulator import atomic_files
 from simulator.errors import InputError, Problem
 from simulator.report.compare import render_comparison
 from simulator.report.report import render_report
@@ -15,7 +14,7 @@ REPORT_FILE = "report.html"
 
 
 def write_text_atomic(path: Path, content: str, field: str = "--out") -> Path:
-    """Write `content` to a temporary sibling, then rename it over `path`.
+    """Write `content` to a temporary sibling, then rename it over `path` (atomic_files).
 
     Raises:
         InputError: `path` is a directory.
@@ -23,15 +22,7 @@ def write_text_atomic(path: Path, content: str, field: str = "--out") -> Path:
     if path.is_dir():
         raise InputError([Problem(str(path), field, "is a directory; give a file name")])
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(content)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return atomic_files.write_text_atomic(path, content)
 
 
 def report_directory(directory: str | Path) -> Path:

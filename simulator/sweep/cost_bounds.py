@@ -56,9 +56,9 @@ SLACK = 1e-9
 
 JOB_COLUMNS = {
     "job_id": int,
-    "name": object,
-    "kind": object,
-    "pool": object,
+    "name": str,  # pandas' own text dtype (`str` under pandas 3, object before), as a run's
+    "kind": str,
+    "pool": str,
     "num_gpus": int,
     "burst": bool,
     "gpu_hours": float,

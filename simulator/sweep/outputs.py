@@ -6,13 +6,11 @@ sees half a table; the run store beside them (`runs.jsonl`) is what a restart re
 
 from __future__ import annotations
 
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from simulator.atomic_files import write_atomic, write_text_atomic
 from simulator.report.sweep_page import SweepFigure, render_sweep_page
 from simulator.sweep.spec import LoadedSweep
 from simulator.sweep.table import figures_of
@@ -20,22 +18,6 @@ from simulator.sweep.table import figures_of
 TABLE_PARQUET = "points.parquet"
 TABLE_CSV = "points.csv"
 PAGE = "report.html"
-
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> Path:
-    """Call `write(temporary sibling)`, then rename it over `path` (readable as umask allows)."""
-    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(tmp))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def page_figures(sweep: LoadedSweep) -> list[SweepFigure]:
@@ -70,5 +52,5 @@ def write_outputs(
         page_figures(sweep),
         subtitle,
     )
-    files["html"] = write_atomic(out / PAGE, lambda p: p.write_text(html, encoding="utf-8"))
+    files["html"] = write_text_atomic(out / PAGE, html)
     return files

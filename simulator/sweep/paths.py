@@ -1,15 +1,14 @@
-"""Scenario field paths for sweep axes: parse, check against the schema, turn into `--set`.
+"""Scenario field paths for sweep axes: check against the schema, turn into `--set`.
 
 An axis path uses the `--set` syntax with list indices written either way:
-`cluster.pools[0].count` or `cluster.pools.0.count`. Points are built by the scenario loader's
-own `apply_settings`, so a sweep varies exactly what `infrasim run --set` would. Checking a
-path against the `Scenario` model up front turns a typo into one error naming the axis, rather
-than hundreds of points that all fail the same way.
+`cluster.pools[0].count` or `cluster.pools.0.count`, read by the scenario loader's own
+`parse_path`; points are built by its `apply_settings`, so a sweep varies exactly what
+`infrasim run --set` would. Checking a path against the `Scenario` model up front turns a
+typo into one error naming the axis, rather than hundreds of points that all fail the same way.
 """
 
 from __future__ import annotations
 
-import re
 import types
 import typing
 from typing import Any, Union, get_args, get_origin
@@ -17,29 +16,10 @@ from typing import Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel
 
+from simulator.scenario import Part, dotted, parse_path
 from simulator.schema.scenario import Scenario
 
-Part = str | int
-
-_PART = re.compile(r"([^.\[\]]+)((?:\[\d+\])*)")
-
-
-def parse_path(text: str) -> list[Part] | None:
-    """`cluster.pools[0].count` -> ['cluster', 'pools', 0, 'count']; None when malformed."""
-    parts: list[Part] = []
-    for segment in text.split("."):
-        match = _PART.fullmatch(segment)
-        if match is None:
-            return None
-        head, indices = match.groups()
-        parts.append(int(head) if head.isdigit() else head)
-        parts.extend(int(i) for i in re.findall(r"\d+", indices))
-    return parts
-
-
-def dotted(parts: list[Part]) -> str:
-    """The `apply_settings` key for `parts` (list indices as dotted numbers)."""
-    return ".".join(str(p) for p in parts)
+__all__ = ["Part", "dotted", "parse_path", "path_problem", "setting"]
 
 
 def setting(parts: list[Part], value: Any) -> str:

@@ -29,12 +29,13 @@ from typing import Any
 
 import pandas as pd
 
+from simulator.atomic_files import write_text_atomic
 from simulator.errors import InputError, Problem
 from simulator.results import plain
 from simulator.scenario import LoadedScenario, load_scenario
 from simulator.sweep.backends import make_backend
 from simulator.sweep.bounds import Bounds, analytical_bounds
-from simulator.sweep.outputs import write_atomic, write_outputs
+from simulator.sweep.outputs import write_outputs
 from simulator.sweep.runner import Progress, execute, final_check, plan, resolve_dirs
 from simulator.sweep.spec import LoadedSweep
 from simulator.sweep.store import RunStore
@@ -193,5 +194,5 @@ def search(
             "front": [plain(r) for r in front.to_dict("records")],
         }
         text = json.dumps(summary, indent=2, allow_nan=False) + "\n"
-        outcome.files["json"] = write_atomic(Path(out) / SEARCH_FILE, lambda p: p.write_text(text))
+        outcome.files["json"] = write_text_atomic(Path(out) / SEARCH_FILE, text)
     return outcome

@@ -21,7 +21,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from simulator.catalog import Catalog
-from simulator.errors import InputError, Problem, field_path, problems_from_validation
+from simulator.errors import (
+    InputError,
+    Problem,
+    error_message,
+    field_path,
+    problems_from_validation,
+)
 from simulator.scenario import apply_settings, load_scenario
 from simulator.schema.scenario import Scenario
 from simulator.schema.sweep import ListAxis, RangeAxis, RangeValues, SweepSpec, ZipAxis
@@ -125,8 +131,8 @@ def _value_problems(
                             Problem(
                                 file,
                                 f"{where}.values[{position}]",
-                                f"{column.name}: {error['msg']} (got {column.values[position]!r}"
-                                f" at {field_path(error['loc'])})",
+                                f"{column.name}: {error_message(error)} "
+                                f"(got {column.values[position]!r} at {field_path(error['loc'])})",
                             )
                         )
                         break

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
+from simulator.atomic_files import TEMPORARY_MARK
 from simulator.calibration_overlay import load_calibration
 from simulator.cli import app
 from tests.calibrate.conftest import CpuRun
@@ -30,7 +32,7 @@ def test_quick_run_writes_a_valid_versioned_file(cpu_calibration: Path) -> None:
     assert {p.op for p in cal.measurements.collectives} == {"all_reduce", "all_to_all"}
     assert all(p.num_ranks == 2 and p.backend == "gloo" for p in cal.measurements.collectives)
     assert {p.op for p in cal.measurements.storage} == {"read", "write"}
-    assert not list(cpu_calibration.parent.glob(".*.tmp"))
+    assert not list(cpu_calibration.parent.glob(f".*{TEMPORARY_MARK}*"))
 
 
 def test_every_fit_reports_held_out_error(cpu_calibration: Path) -> None:
@@ -83,6 +85,14 @@ def test_show_prints_fits_and_errors(cpu_calibration: Path, runner) -> None:
     assert "held-out error mean" in result.output
     assert "all_reduce (gloo, 2 ranks): busbw" in result.output
     assert "adds device 'cpu-" in result.output
+
+
+def test_quick_run_reports_its_time(cpu_run: CpuRun) -> None:
+    """The estimate up front, and the time the run actually took, on screen and in the file."""
+    shown = re.search(r"done in ([0-9.]+) s \(estimated ([0-9]+) s\)", cpu_run.output)
+    assert shown is not None, cpu_run.output
+    notes = load_calibration(cpu_run.path).method.notes
+    assert any(n.startswith(f"run took {shown.group(1)} s") for n in notes)
 
 
 def test_quick_plan_stays_within_the_ci_budget() -> None:

@@ -129,4 +129,4 @@ def test_real_subprocess_runs_the_console_entry(tmp_path: Path) -> None:
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
     )
     assert bad.returncode == 2
-    assert bad.stderr.strip() == "error: missing.yaml: cannot read file (No such file or directory)"
+    assert bad.stderr.strip() == "error: missing.yaml: cannot read file (no such file or directory)"

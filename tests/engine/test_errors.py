@@ -88,4 +88,7 @@ def test_synthetic_job_larger_than_any_pool(make) -> None:
         },
     )
     (p,) = problems(make, data)
-    assert p.startswith("workloads.synthetic_jobs[0].gpus_per_job: 64 GPUs")
+    assert p.startswith(
+        "workloads.synthetic_jobs[0].gpus_per_job[1]: a 64-GPU job of 's' can never start: "
+        "needs 64 GPUs but its pool has 8 (pool 'main': 1 node of 8 GPUs; the job needs 8 nodes)"
+    )

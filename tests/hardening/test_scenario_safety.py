@@ -121,8 +121,8 @@ def test_a_symlink_inside_the_scenario_dir_is_followed(tmp_path: Path, engine_ca
 # ------------------------------------------------------------------ the real process
 BOMBS = {
     "laughs.yaml": (BILLION_LAUGHS, "aliases"),
-    "deep.yaml": ("[" * 200_000 + "]" * 200_000, "nested too deeply"),
-    "code.yaml": ("id: !!python/object/apply:os.system ['touch PWNED']", "constructor"),
+    "deep.yaml": ("[" * 200_000 + "]" * 200_000, "nested more than 100 levels deep at line 1"),
+    "code.yaml": ("id: !!python/object/apply:os.system ['touch PWNED']", "is not accepted"),
 }
 
 

@@ -35,6 +35,21 @@ FLAGS = (
 )
 
 
+SETTLE_FRAMES = 120
+SETTLED = f"""
+new Promise(resolve => {{
+  let frames = 0;
+  const drawn = () => Array.from(document.querySelectorAll('div.plot')).every(
+    d => d.querySelector('svg.main-svg') && d.querySelector('.trace'));
+  const step = () => (drawn() || ++frames > {SETTLE_FRAMES})
+    ? setTimeout(resolve, 0) : requestAnimationFrame(step);
+  requestAnimationFrame(step);
+}})
+"""
+"""Resolves once every plot on the page is drawn, or after SETTLE_FRAMES animation frames
+(the check then names the undrawn plots), one task later so work queued meanwhile has run."""
+
+
 def find_chromium() -> str | None:
     """The Chromium binary on PATH (Debian's `chromium`), if any."""
     for name in ("chromium", "chromium-browser", "google-chrome"):
@@ -70,9 +85,12 @@ class PageLog:
 
 
 class Chromium:
-    """A headless Chromium process driven over the DevTools pipe."""
+    """A headless Chromium process driven over the DevTools pipe.
 
-    def __init__(self, binary: str, timeout_s: float = 30.0) -> None:
+    `timeout_s` only stops a hang (a browser that will never answer): it is far beyond what a
+    slow or busy machine needs, so it never decides a result."""
+
+    def __init__(self, binary: str, timeout_s: float = 120.0) -> None:
         self.timeout_s = timeout_s
         self.profile = tempfile.mkdtemp(prefix="infrasim-chromium-")
         to_browser_r, self._to_browser = os.pipe()
@@ -143,8 +161,12 @@ class Chromium:
                 return event
 
     # ------------------------------------------------------------------ pages
-    def open(self, path: Path, settle_s: float = 0.5) -> tuple[str, PageLog]:
-        """Load `path` in a fresh tab with logging on; returns (session id, what it did)."""
+    def open(self, path: Path) -> tuple[str, PageLog]:
+        """Load `path` in a fresh tab with logging on; returns (session id, what it did).
+
+        After the load event the page is given until every plot is drawn (or SETTLE_FRAMES
+        frames pass) and one more task, not a fixed sleep: a busy machine draws frames later,
+        and the wait follows the frames."""
         target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
             "sessionId"
@@ -154,7 +176,9 @@ class Chromium:
         self.events.clear()
         self.send("Page.navigate", {"url": path.resolve().as_uri()}, session=session)
         self.wait_for("Page.loadEventFired")
-        time.sleep(settle_s)
+        self.send(
+            "Runtime.evaluate", {"expression": SETTLED, "awaitPromise": True}, session=session
+        )
         self.send("Runtime.evaluate", {"expression": "1"}, session=session)  # drain events
         log = PageLog()
         for event in self.events:

@@ -41,7 +41,8 @@ def test_page_is_self_contained_with_plotly_embedded_once(full_results: Results)
     assert not re.search(r"<(link|iframe|img|object|embed)\b", html)
     assert not re.search(r"\ssrc\s*=", html)
     assert "default-src 'none'" in html  # the browser refuses any fetch the page might try
-    assert html.count("Plotly.newPlot(") == html.count('class="plot"')
+    ours = html.replace(get_plotlyjs(), "")  # plotly.js itself may name newPlot too
+    assert ours.count("Plotly.newPlot(") == ours.count('class="plot"')
 
 
 def test_every_issue_section_is_present_when_the_run_has_its_data(full_results: Results) -> None:

@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -68,39 +67,48 @@ def test_injected_failure_then_restart_redoes_nothing(
     assert (again.ran, again.reused) == (0, 12)
 
 
+KILL_AFTER = 3
+SWEEP_KILLED_AFTER_THREE_RUNS = f"""
+import os, signal, sys
+from simulator.cli import app
+from simulator.sweep.store import RunStore
+
+stored = RunStore.append
+done = []
+
+def append_then_die(self, record):
+    stored(self, record)
+    done.append(record["key"])
+    if len(done) == {KILL_AFTER}:
+        os.killpg(0, signal.SIGKILL)  # the driver and its pool workers, mid-sweep
+
+RunStore.append = append_then_die
+sys.argv[0] = "infrasim"
+app()
+"""
+"""`infrasim sweep` in a real process that SIGKILLs its own process group the moment its third
+run is stored: a kill mid-sweep at a known point, not one raced against the sweep's speed."""
+
+
 def test_killed_process_then_restart_completes(write_spec, sweep_catalog, tmp_path: Path) -> None:
     spec = write_spec(replications=3)
     out = tmp_path / "out"
     env = dict(os.environ, INFRASIM_PROFILES=str(PROFILES))
-    cmd = [
-        sys.executable,
-        "-m",
-        "simulator",
-        "sweep",
-        str(spec),
-        "--workers",
-        "1",
-        "--out",
-        str(out),
-    ]
-    proc = subprocess.Popen(
-        cmd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    cmd = [sys.executable, "-c", SWEEP_KILLED_AFTER_THREE_RUNS, "sweep", str(spec)]
+    proc = subprocess.run(
+        [*cmd, "--workers", "1", "--out", str(out)],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        check=False,
     )
-    runs = out / "runs.jsonl"
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and proc.poll() is None:
-            if runs.is_file() and runs.read_text().count("\n") >= 3:
-                break
-            time.sleep(0.01)
-    finally:
-        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its pool workers, mid-sweep
-        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode(errors="replace")
     killed = _lines(out)
-    assert 3 <= len(killed) < 18, "the sweep should be killed midway"
+    assert len(killed) == KILL_AFTER  # every stored run survives the kill, whole
     sweep = load_sweep(spec, sweep_catalog)
     resumed = run_sweep(sweep, out, workers=2, profile_dirs=DIRS)  # as the env gave them
-    assert resumed.reused == len(killed) and resumed.ran == 18 - len(killed)
+    assert (resumed.reused, resumed.ran) == (KILL_AFTER, 18 - KILL_AFTER)
     assert len({r["key"] for r in _lines(out)}) == 18
 
 

@@ -104,7 +104,7 @@ def test_settings_round_trip_through_yaml(tmp_path: Path, sweep_catalog) -> None
         (
             [{"path": "cluster.pools[0].count", "values": [1, "many"]}],
             "axes[0].values[1]",
-            "integer",
+            "expected a whole number",
         ),
         ([{"path": "seed", "valuez": [1]}], "axes[0].valuez", "unknown key"),
         ([{"path": "seed"}], "axes[0].values", "required"),

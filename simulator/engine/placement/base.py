@@ -12,18 +12,8 @@ from __future__ import annotations
 import heapq
 from typing import ClassVar
 
-from pydantic import Field
-
 from simulator.engine.cluster import Allocation, Cluster, Pool
-from simulator.schema.base import StrictModel
-
-
-class PlacementParams(StrictModel):
-    """Parameters every placement policy takes."""
-
-    spare_nodes_per_pool: int = Field(
-        default=0, ge=0, description="nodes per pool held back as hot spares for failed nodes"
-    )
+from simulator.schema.placement import PlacementParams
 
 
 class PlacementPolicy:

@@ -32,7 +32,7 @@ import numpy as np
 
 from simulator.engine.arrivals import MONTH_S
 from simulator.engine.serving.lengths import sample_lengths
-from simulator.errors import InputError, Problem
+from simulator.errors import InputError, Problem, os_reason
 from simulator.schema.scenario import Traffic
 
 MAX_REQUESTS = 50_000_000
@@ -148,7 +148,7 @@ def read_request_trace(path: Path, where: str) -> RequestStream:
     try:
         handle = path.open(newline="", encoding="utf-8")
     except OSError as exc:
-        raise InputError([Problem(str(path), where, f"cannot read ({exc.strerror})")]) from None
+        raise InputError([Problem(str(path), where, f"cannot read ({os_reason(exc)})")]) from None
     rows: list[tuple[float, int, int]] = []
     with handle:
         reader = csv.DictReader(handle)
