@@ -208,10 +208,7 @@ def _set_path(data: dict[str, Any], parts: list[Part], value: Any, origin: str, 
                 raise refuse(f"{field_path(parts[:i])} is a list: expected an index, got {part!r}")
             if part >= len(node):
                 items = "1 item" if len(node) == 1 else f"{len(node)} items"
-                raise refuse(
-                    f"{field_path(parts[: i + 1])}: index {part} out of range "
-                    f"(the list has {items})"
-                )
+                raise refuse(f"index {part} out of range: {field_path(parts[:i])} has {items}")
         elif isinstance(node, dict):
             part = str(part)  # a digit segment under a mapping is a key, as YAML wrote it
             if not last:

@@ -67,7 +67,7 @@ def test_an_index_out_of_range_says_so() -> None:
         apply_settings({"cluster": {"pools": [{"count": 1}]}}, ["cluster.pools[5].count=2"], "f")
     (problem,) = info.value.problems
     assert (problem.file, problem.field) == ("f", "cluster.pools[5].count")
-    assert problem.message == "cluster.pools[5]: index 5 out of range (the list has 1 item)"
+    assert problem.message == "index 5 out of range: cluster.pools has 1 item"
 
 
 # ------------------------------------------------------------------ through the CLI
@@ -95,8 +95,7 @@ def test_out_of_range_through_the_cli(runner, tmp_path: Path, command) -> None:
     assert result.exit_code == 2
     assert "Traceback" not in result.output
     assert result.stderr.strip() == (
-        f"error: {file}: cluster.pools[5].count: "
-        "cluster.pools[5]: index 5 out of range (the list has 1 item)"
+        f"error: {file}: cluster.pools[5].count: index 5 out of range: cluster.pools has 1 item"
     )
 
 
