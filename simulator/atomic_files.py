@@ -40,6 +40,8 @@ def _create(path: Path, make: Callable[[Path], object]) -> Path:
             make(candidate)
         except FileExistsError:
             continue
+        except OSError as exc:  # name the output asked for, not the hidden sibling
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from None
         return candidate
     raise FileExistsError(f"no free temporary name beside {path}")
 

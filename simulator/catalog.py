@@ -125,15 +125,21 @@ class Catalog:
             if not root.is_dir():
                 problems.append(Problem(str(root), "", "profile directory does not exist"))
                 continue
-            problems += catalog._add_files(yaml_files(root))
+            problems += catalog.add_files(yaml_files(root))
         if include_builtin:
-            problems += catalog._add_files(yaml_files(builtin_scenarios_dir() / _MODELS_DIR))
+            problems += catalog.add_files(yaml_files(builtin_scenarios_dir() / _MODELS_DIR))
         problems += catalog.reference_problems()
         if problems:
             raise InputError(problems)
         return catalog
 
-    def _add_files(self, files: Iterable[Path]) -> list[Problem]:
+    def add_files(self, files: Iterable[Path]) -> list[Problem]:
+        """Read profile and model files into this catalog; the problems found, file by file.
+
+        A file under a `models/` directory is a transformer preset, any other a profile. A
+        file that fails is left out (its problems returned); references are not checked here
+        (`reference_problems` does that once every file is in).
+        """
         problems: list[Problem] = []
         for path in files:
             try:

@@ -21,12 +21,26 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from simulator.results import Results
+    import pandas as pd
+
+
+class RunTables(Protocol):
+    """What the laws read of a finished run; `simulator.results.Results` is one.
+
+    A protocol, not an import of Results: `results.py` checks these laws at the end of every
+    `simulate()`, so the laws sit below the tables they check and no import cycle forms.
+    """
+
+    summary: dict[str, Any]
+    jobs: pd.DataFrame
+    timeline: pd.DataFrame
+    tables: dict[str, pd.DataFrame]
+
 
 REL_TOL = 1e-6
 """Relative slack for sums computed two ways (float addition is not associative)."""
@@ -48,7 +62,7 @@ def _close(a: float, b: float, abs_tol: float = 1e-9) -> bool:
     return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=abs_tol)
 
 
-def gpu_hours_within_capacity(results: Results) -> list[str]:
+def gpu_hours_within_capacity(results: RunTables) -> list[str]:
     """Allocated GPU-hours <= GPUs x horizon; allocated GPUs <= GPUs at every instant."""
     s = results.summary
     jobs = results.jobs
@@ -74,7 +88,7 @@ def gpu_hours_within_capacity(results: Results) -> list[str]:
     return out
 
 
-def job_times_ordered(results: Results) -> list[str]:
+def job_times_ordered(results: RunTables) -> list[str]:
     """No job starts before its submission; no job ends before its start."""
     jobs = results.jobs
     if not len(jobs):
@@ -90,7 +104,7 @@ def job_times_ordered(results: Results) -> list[str]:
     return out
 
 
-def energy_matches_power(results: Results) -> list[str]:
+def energy_matches_power(results: RunTables) -> list[str]:
     """Summary IT energy == integral of the timeline's IT power up to the horizon."""
     tl = results.timeline
     s = results.summary
@@ -110,7 +124,7 @@ def energy_matches_power(results: Results) -> list[str]:
     return []
 
 
-def costs_add_up(results: Results) -> list[str]:
+def costs_add_up(results: RunTables) -> list[str]:
     """Per price option: the categories sum to the total (when costs are attached)."""
     costs = results.summary.get("costs")
     if not isinstance(costs, dict):
@@ -130,7 +144,7 @@ def costs_add_up(results: Results) -> list[str]:
     return out
 
 
-def requests_conserved(results: Results) -> list[str]:
+def requests_conserved(results: RunTables) -> list[str]:
     """Per service: arrived = completed + in flight + dropped; the table agrees with it."""
     serving = results.summary.get("serving")
     if not isinstance(serving, dict):
@@ -162,7 +176,7 @@ def requests_conserved(results: Results) -> list[str]:
     return out
 
 
-LAWS: tuple[Callable[[Results], list[str]], ...] = (
+LAWS: tuple[Callable[[RunTables], list[str]], ...] = (
     gpu_hours_within_capacity,
     job_times_ordered,
     energy_matches_power,
@@ -171,7 +185,7 @@ LAWS: tuple[Callable[[Results], list[str]], ...] = (
 )
 
 
-def violations(results: Results) -> list[str]:
+def violations(results: RunTables) -> list[str]:
     """Every broken law, as one line each (empty: the run is consistent)."""
     found: list[str] = []
     for law in LAWS:
@@ -179,7 +193,7 @@ def violations(results: Results) -> list[str]:
     return found
 
 
-def check_invariants(results: Results) -> None:
+def check_invariants(results: RunTables) -> None:
     """Raise InvariantViolation listing every broken law.
 
     Raises:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from simulator import __version__
+from simulator._version import __version__
 from simulator.cli import (
     estimate_llm,  # noqa: F401  (registers estimate training/inference)
     estimate_serving,  # noqa: F401  (registers estimate serving)

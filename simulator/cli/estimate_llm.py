@@ -9,6 +9,7 @@ Importing this module registers the commands on `estimate_app`.
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any, Literal
 
 import typer
@@ -22,6 +23,7 @@ from simulator.cli.estimate import (
     InputOption,
     NodeOption,
     estimate_app,
+    flag_name,
     run_estimate,
 )
 from simulator.errors import InputError, Problem, error_message
@@ -29,7 +31,16 @@ from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.hardware import JobHardware, job_hardware
 from simulator.perf.inference import InferenceJob, estimate_inference
 from simulator.perf.parallelism import OPTIONS, option_problem
-from simulator.perf.training import TrainingJob, estimate_training
+from simulator.perf.training import estimate_training, training_job
+from simulator.schema.execution import (
+    AttentionKernel,
+    Mode,
+    Parallelism,
+    Precision,
+    RecomputeChoice,
+    TrainingExecution,
+    ZeroStage,
+)
 from simulator.schema.model import MoeConfig, TransformerModel
 
 DEFAULT_VOCAB = 51200
@@ -67,38 +78,73 @@ class _ShapeRequest(EstimateRequest):
     experts: int | None = Field(default=None, ge=2)
     top_k: int | None = Field(default=None, ge=1)
     moe_ffn_hidden: int | None = Field(default=None, ge=1)
-    tp: int = Field(default=1, ge=1)
-    pp: int = Field(default=1, ge=1)
 
 
 class TrainingRequest(_ShapeRequest):
-    """One training step (`infrasim estimate training`)."""
+    """One training step (`infrasim estimate training`): hardware and model flags, plus every
+    `TrainingExecution` knob flat, under its own name (None: not given).
 
-    seq_len: int = Field(ge=1)
-    global_batch: int = Field(ge=1, description="sequences per step")
-    micro_batch: int | None = Field(default=None, ge=1, description="None: chosen automatically")
-    vpp: int = Field(default=1, ge=1)
-    cp: int = Field(default=1, ge=1)
-    ep: int = Field(default=1, ge=1)
-    dp: int | None = Field(default=None, ge=1)
-    sequence_parallel: bool = False
-    recompute: Literal["auto", "none", "selective", "full"] = "auto"
-    zero: Literal[0, 1, 2, 3] = 0
-    distributed_optimizer: bool = False
-    precision: Literal["bf16", "fp16", "fp8"] = "bf16"
-    mode: Literal["pretrain", "full_finetune", "lora"] | None = None
-    lora_rank: int | None = Field(default=None, ge=1)
-    attention: Literal["flash", "unfused"] = "flash"
-    tp_comm_overlap: bool = False
-    overlap_grad_reduce: bool = True
-    dp_bucket_params: int | None = Field(
-        default=None, ge=1, description="None: Megatron-core's max(40M, 1M x dp)"
-    )
+    Only the knobs given reach `execution()`, so the defaults, limits and cross-field rules
+    are `TrainingExecution`'s alone: a scenario's training job and this command cannot drift.
+    """
+
+    seq_len: int | None = None
+    global_batch: int | None = None
+    micro_batch: int | None = None
+    tp: int | None = None
+    pp: int | None = None
+    vpp: int | None = None
+    cp: int | None = None
+    ep: int | None = None
+    dp: int | None = None
+    sequence_parallel: bool | None = None
+    zero: ZeroStage | None = None
+    distributed_optimizer: bool | None = None
+    recompute: RecomputeChoice | None = None
+    precision: Precision | None = None
+    mode: Mode | None = None
+    lora_rank: int | None = None
+    attention: AttentionKernel | None = None
+    tp_comm_overlap: bool | None = None
+    overlap_grad_reduce: bool | None = None
+    dp_bucket_params: int | None = None
+
+    def execution(self) -> TrainingExecution:
+        """The knobs given, validated as a `TrainingExecution`; errors name the flags."""
+        given = self.model_dump(include=set(EXECUTION_KNOBS), exclude_none=True)
+        data: dict[str, Any] = {k: v for k, v in given.items() if k not in PARALLELISM_KNOBS}
+        data["parallelism"] = {k: v for k, v in given.items() if k in PARALLELISM_KNOBS}
+        try:
+            return TrainingExecution.model_validate(data)
+        except ValidationError as exc:
+            raise InputError([_knob_problem(error) for error in exc.errors()]) from None
+
+
+PARALLELISM_KNOBS = tuple(Parallelism.model_fields)
+EXECUTION_KNOBS = (
+    *(k for k in TrainingExecution.model_fields if k != "parallelism"),
+    *PARALLELISM_KNOBS,
+)
+"""`estimate training`'s execution flags: `TrainingExecution`'s fields, parallelism flattened."""
+
+_KNOB_WORD = re.compile(r"\b(" + "|".join(sorted(EXECUTION_KNOBS, key=len, reverse=True)) + r")\b")
+
+
+def _knob_problem(error: Any) -> Problem:
+    """A `TrainingExecution` error as the command line spells it (`--tp`, not parallelism.tp)."""
+    loc = [str(part) for part in error.get("loc", ())]
+    message = error_message(error)
+    if loc:
+        return option_problem(flag_name(loc[-1]), message)
+    # a cross-field rule names the fields in its message: name the flags instead
+    return Problem(OPTIONS, "", _KNOB_WORD.sub(lambda m: flag_name(m.group(1)), message))
 
 
 class InferenceRequest(_ShapeRequest):
     """One static batch (`infrasim estimate inference`)."""
 
+    tp: int = Field(default=1, ge=1)
+    pp: int = Field(default=1, ge=1)
     precision: Literal["fp16", "bf16", "fp8", "int8", "int4"] = "fp16"
     batch: int = Field(ge=1)
     input_len: int = Field(ge=1)
@@ -192,40 +238,15 @@ def _hardware(req: _ShapeRequest, catalog: Catalog, num_gpus: int) -> JobHardwar
 
 def compute_training(req: TrainingRequest, catalog: Catalog) -> dict[str, Any]:
     """Step time, throughput, FLOP rates, MFU, memory and a breakdown for one training step."""
-    if req.num_gpus is None:
-        raise InputError([option_problem("--num-gpus", "required for training")])
+    execution = req.execution()
     model = request_model(req, catalog)
-    mode = req.mode or ("lora" if req.lora_rank else "pretrain")
-    job = TrainingJob(
-        model=model,
-        num_gpus=req.num_gpus,
-        seq_len=req.seq_len,
-        global_batch=req.global_batch,
-        micro_batch=req.micro_batch,
-        tp=req.tp,
-        pp=req.pp,
-        vpp=req.vpp,
-        cp=req.cp,
-        ep=req.ep,
-        dp=req.dp,
-        sequence_parallel=req.sequence_parallel,
-        recompute=req.recompute,
-        zero=req.zero,
-        distributed_optimizer=req.distributed_optimizer,
-        precision=req.precision,
-        mode=mode,
-        lora_rank=req.lora_rank,
-        attention_kernel=req.attention,
-        tp_comm_overlap=req.tp_comm_overlap,
-        overlap_dp_comm=req.overlap_grad_reduce,
-        dp_bucket_params=req.dp_bucket_params,
-    )
-    hardware = _hardware(req, catalog, req.num_gpus)
+    job = training_job(execution, model)
+    hardware = _hardware(req, catalog, execution.num_gpus)
     result = estimate_training(job, hardware).as_dict()
     return {
         "model": model.id or model.name,
         "gpu": hardware.gpu.id,
-        "num_gpus": req.num_gpus,
+        "num_gpus": execution.num_gpus,
         **result,
     }
 

@@ -4,6 +4,7 @@ Same hardware, placement and model flags as `estimate inference`, then the traff
 requests, how long, and either an open-loop Poisson rate (`--request-rate`) or closed-loop
 clients (`--concurrency`; equal to `--num-requests`, all requests arrive at once: an offline
 throughput benchmark). The simulation is `simulator.engine.serving.simulate_service`.
+`--calibration FILE` lays a measured profile over the catalog, as for every other estimate.
 Importing this module registers the command on `estimate_app`.
 """
 
@@ -15,7 +16,7 @@ import typer
 from pydantic import Field, ValidationError
 
 from simulator.catalog import Catalog
-from simulator.cli.common import JsonOption, ProfilesOption, guarded
+from simulator.cli.common import CalibrationOption, JsonOption, ProfilesOption, guarded
 from simulator.cli.estimate import GpuOption, InputOption, NodeOption, estimate_app, run_estimate
 from simulator.cli.estimate_llm import (
     DecodeAttentionOpt,
@@ -74,8 +75,10 @@ SUMMARY_KEYS = (
 
 
 class ServingRequest(_ShapeRequest):
-    """A stream of identical requests served by `replicas` replicas."""
+    """A stream of identical requests served by `replicas` replicas, each tp x pp GPUs."""
 
+    tp: int = Field(default=1, ge=1)
+    pp: int = Field(default=1, ge=1)
     precision: Literal["fp16", "bf16", "fp8", "int8", "int4"] = "fp16"
     kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = None
     decode_attention: DecodeAttentionKernel = "grouped"
@@ -276,6 +279,7 @@ def serving(
     input: InputOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
+    calibration: CalibrationOption = None,
 ) -> None:
     """Serve a request stream: TTFT, TPOT and e2e percentiles, throughput, SLO attainment."""
     flags = dict(
@@ -320,4 +324,5 @@ def serving(
         input_file=input,
         json_=json_,
         profiles=profiles,
+        calibration=calibration,
     )

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 import yaml
 
-from simulator.catalog import Catalog, parse_model, parse_profile, yaml_files
+from simulator.catalog import Catalog, yaml_files
 from simulator.cli.common import (
     JsonOption,
     ProfilesOption,
@@ -18,7 +18,6 @@ from simulator.cli.common import (
 )
 from simulator.errors import InputError, Problem
 from simulator.schema import PROFILE_KINDS, GpuProfile, NodeProfile, Profile
-from simulator.yaml_io import read_yaml
 
 profiles_app = typer.Typer(help="List, show and validate hardware profiles.", no_args_is_help=True)
 
@@ -182,15 +181,7 @@ def validate_profiles(
         models=dict(base.models),
         paths=dict(base.paths),
     )
-    for path in files:
-        try:
-            data = read_yaml(path)
-            if path.parent.name == "models":
-                candidate._add_model(parse_model(data, path), path)
-            else:
-                candidate._add_profile(parse_profile(data, path), path)
-        except InputError as exc:
-            problems += exc.problems
+    problems += candidate.add_files(files)
     problems += candidate.reference_problems()
     if problems:
         raise InputError(problems)

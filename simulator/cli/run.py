@@ -9,6 +9,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 
+from simulator import simulate
 from simulator.cli.common import (
     CalibrationOption,
     JsonOption,
@@ -22,7 +23,7 @@ from simulator.cli.common import (
 from simulator.cli.cost import cost_lines
 from simulator.economics import attach_costs
 from simulator.report import REPORT_FILE, input_tables, render_report
-from simulator.results import Results, simulate
+from simulator.results import Results
 from simulator.scenario import load_scenario
 
 PROGRESS_AFTER_S = 0.5

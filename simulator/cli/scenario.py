@@ -1,12 +1,14 @@
-"""`infrasim scenario ...`: check a scenario file before running it."""
+"""`infrasim scenario ...`: check a scenario file before running it; print its JSON Schema."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from simulator.atomic_files import write_text_atomic
 from simulator.cli.common import (
     JsonOption,
     ProfilesOption,
@@ -17,8 +19,11 @@ from simulator.cli.common import (
 )
 from simulator.engine import Simulation
 from simulator.scenario import load_scenario
+from simulator.schema.json_schema import scenario_json_schema_text
 
-scenario_app = typer.Typer(help="Check scenario files.", no_args_is_help=True)
+scenario_app = typer.Typer(
+    help="Check scenario files; print their JSON Schema.", no_args_is_help=True
+)
 
 
 @scenario_app.command("validate")
@@ -61,3 +66,24 @@ def validate_scenario(
             f"{s['training_jobs']} training jobs, {s['inference_services']} services, "
             f"{s['job_traces']} traces, over {s['horizon_days']:g} days"
         )
+
+
+@scenario_app.command("schema")
+@guarded
+def schema_command(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Write the schema to this file (atomically) instead of printing it.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Print the JSON Schema of scenario files, for editors to complete and check them."""
+    text = scenario_json_schema_text()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    write_text_atomic(out, text)
+    typer.echo(f"schema written to {out}")

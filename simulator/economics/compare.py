@@ -26,16 +26,13 @@ import pandas as pd
 
 from simulator.economics.breakeven import beat_utilization, break_even_month
 from simulator.economics.capacity import breaks_at_month, capacity_by_month
-from simulator.economics.cloud import price_cloud
 from simulator.economics.energy import energy_cost, read_carbon_trace
-from simulator.economics.hybrid import price_hybrid
 from simulator.economics.ledger import OptionCost
 from simulator.economics.months import MONTH_S, Calendar
-from simulator.economics.onprem import price_onprem
+from simulator.economics.purchases import Rented, purchase_of
 from simulator.economics.serving_capacity import slo_breaks_at_month
 from simulator.economics.usage import Usage
 from simulator.economics.worlds import BASE, world_key, world_scenario
-from simulator.errors import InputError, Problem
 from simulator.invariants import check_invariants
 from simulator.results import Results, simulate
 from simulator.scenario import LoadedScenario
@@ -72,20 +69,6 @@ def horizon_months_of(loaded: LoadedScenario, override: float | None = None) -> 
         return override
     given = loaded.scenario.pricing.horizon_months
     return given if given is not None else loaded.scenario.horizon_days * 86400.0 / MONTH_S
-
-
-def _owned_burst_problem(loaded: LoadedScenario, where: str, usage: Usage) -> None:
-    if usage.jobs["burst"].astype(bool).any():
-        raise InputError(
-            [
-                Problem(
-                    str(loaded.path),
-                    f"{where}.burst",
-                    "cluster.burst sends jobs to the cloud; an owned option needs a burst "
-                    "sheet to price them",
-                )
-            ]
-        )
 
 
 def _serving(summary: dict[str, Any], usd_per_gpu_hour: float | None) -> dict[str, float]:
@@ -141,17 +124,7 @@ def price_scenario(
         res, usage = world(world_key(loaded, option, where))
         summary = res.summary
         energy = energy_cost(loaded, usage, summary, trace)
-        if option.purchase == "owned" and option.burst is not None:
-            cost = price_hybrid(loaded, option, where, usage, energy, summary["pue"])
-        elif option.purchase == "owned":
-            _owned_burst_problem(loaded, where, usage)
-            cost = price_onprem(loaded, option, where, usage, energy)
-        else:
-            cost = price_cloud(loaded, option, where, usage, summary)
-            it_kwh = float(usage.jobs["energy_kwh"].sum()) * calendar.horizon_s / sim_s
-            cost.energy_kwh = it_kwh * summary["pue"]
-            cost.carbon_kg = cost.energy_kwh * energy.mean_g_per_kwh / 1000.0
-            cost.notes.append("energy and carbon: the jobs' draw at this facility's PUE and grid")
+        cost = purchase_of(option.purchase).price(loaded, option, where, usage, energy, summary)
         rate = cost.per(cost.delivered_gpu_hours)
         runs = usage.jobs[(usage.jobs["kind"] == "training") & (usage.jobs["gpu_hours"] > 0)]
         loaded_runs = {r.name: r.gpu_hours * rate for r in runs.itertuples() if rate is not None}
@@ -207,8 +180,8 @@ def _assemble(
                 c.burst_jobs,
             )
         )
-    owned = [c for c in report.options if c.purchase == "owned"]
-    rented = [c for c in report.options if c.purchase != "owned"]
+    rented = [c for c in report.options if isinstance(purchase_of(c.purchase), Rented)]
+    owned = [c for c in report.options if c not in rented]
     capacity = capacity_by_month(loaded, results)
     limit = loaded.scenario.pricing.max_p95_wait_hours
     min_slo = loaded.scenario.pricing.min_slo_attainment

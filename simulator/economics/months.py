@@ -32,11 +32,6 @@ class Calendar:
         edges[-1] = self.horizon_s
         self.edges = edges
 
-    @property
-    def month_numbers(self) -> np.ndarray:
-        """1, 2, ..., months (month 1 is the first)."""
-        return np.arange(1, self.months + 1)
-
     def month_s(self) -> np.ndarray:
         """Length of each month in seconds (the last may be partial)."""
         return np.diff(self.edges)

@@ -519,10 +519,11 @@ class Simulation:
         pool = cluster.pool_of[node]
         self.power.node_out(pool)
         self.recorder.event(self.now, "node_down", job.id, job.name, node, float("nan"), cause.name)
-        self.at(failure_rates.repair_s(cause), self._repaired, node)
+        self.at(failure_rates.repair_s(cause), self.node_repaired, node)
         self.request_schedule()
 
-    def _repaired(self, node: int) -> None:
+    def node_repaired(self, node: int) -> None:
+        """`node` is back in service (repaired, or a reclaimed spot node re-acquired)."""
         self.cluster.bring_up(node)
         self.power.node_back(self.cluster.pool_of[node])
         self.recorder.event(self.now, "node_up", -1, "", node)

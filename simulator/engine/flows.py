@@ -131,12 +131,6 @@ class FlowNetwork:
         self._detach(flow)
         self._rerate()
 
-    def set_capacity(self, link: Link, capacity: float) -> None:
-        """Change a link's capacity (e.g. a degraded tier); flows are re-rated."""
-        self._settle()
-        link.capacity = float(capacity)
-        self._rerate()
-
     # ------------------------------------------------------------------ internals
     def _detach(self, flow: Flow) -> None:
         self.flows.remove(flow)

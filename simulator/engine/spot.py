@@ -51,4 +51,4 @@ class SpotReclaims:
         if reacquire_s > 0 and sim.cluster.state[node] != DOWN:
             sim.cluster.take_down(node)
             sim.power.node_out(pool.index)
-            sim.at(reacquire_s, sim._repaired, node)
+            sim.at(reacquire_s, sim.node_repaired, node)

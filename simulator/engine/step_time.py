@@ -23,7 +23,7 @@ from simulator.perf.hardware import JobHardware
 from simulator.perf.memory import GIB, usable_memory_bytes
 from simulator.perf.topology import group_from_profiles
 from simulator.perf.training import TrainingJob as PerfJob
-from simulator.perf.training import estimate_training
+from simulator.perf.training import estimate_training, training_job
 from simulator.schema.gpu import GpuProfile
 from simulator.schema.interconnect import InterconnectProfile
 from simulator.schema.model import TransformerModel
@@ -110,27 +110,7 @@ class PerfStepTime:
         self._estimate = functools.lru_cache(maxsize=cache_size)(self._uncached)
 
     def __call__(self, job: TrainingJob, model: TransformerModel, where: Placement) -> StepTime:
-        p = job.parallelism
-        perf_job = PerfJob(
-            model=model,
-            num_gpus=job.num_gpus,
-            seq_len=job.seq_len,
-            global_batch=job.global_batch,
-            micro_batch=job.micro_batch,
-            tp=p.tp,
-            pp=p.pp,
-            vpp=p.vpp,
-            cp=p.cp,
-            ep=p.ep,
-            dp=p.dp,
-            sequence_parallel=p.sequence_parallel,
-            recompute=p.recompute,
-            zero=p.zero,
-            distributed_optimizer=p.distributed_optimizer,
-            precision=job.precision,
-            mode=job.mode,
-            lora_rank=job.lora_rank,
-        )
+        perf_job = training_job(job, model)
         return self._estimate(
             perf_job, where.pool, where.gpus_per_node, where.pods > 1, where.tp_in_domain
         )

@@ -216,7 +216,9 @@ class _Server:
             dropout=False,
         )
 
-    def _lm_head_s(self, batch: int) -> float:
+    def lm_head_s(self, batch: int) -> float:
+        """The LM head's GEMM for `batch` sequences emitting one token each (serving prices it
+        per iteration, for only the sequences that emit)."""
         model = self.job.model
         return self.timer(
             batch, model.vocab_size / self.job.tp, model.hidden_size, self.compute_dtype
@@ -244,7 +246,7 @@ class _Server:
             out["attention"] += kind.count * attn
             out["elementwise"] += kind.count * self._elementwise_s(kind, shape)
             out["tp_comm"] += kind.count * 2 * self._all_reduce_s(shape.tokens)
-        out["lm_head"] = self._lm_head_s(batch)
+        out["lm_head"] = self.lm_head_s(batch)
         out["pp_p2p"] = self._p2p_s(shape.tokens)
         return out
 
@@ -281,7 +283,7 @@ class _Server:
             out["attention"] += kind.count * attn
             out["elementwise"] += kind.count * self._elementwise_s(kind, shape)
             out["tp_comm"] += kind.count * 2 * self._all_reduce_s(batch)
-        out["lm_head"] = self._lm_head_s(batch)
+        out["lm_head"] = self.lm_head_s(batch)
         out["pp_p2p"] = self._p2p_s(batch)
         return out
 

@@ -84,11 +84,6 @@ def dp_members_per_node(layout: ParallelLayout, gpus_per_node: int) -> int:
     return group_members_per_node(layout.dp, layout.tp * layout.cp, gpus_per_node)
 
 
-def ep_members_per_node(layout: ParallelLayout, gpus_per_node: int) -> int:
-    """Expert-parallel ranks per node."""
-    return group_members_per_node(layout.ep, layout.tp, gpus_per_node)
-
-
 def pp_crosses_nodes(layout: ParallelLayout, gpus_per_node: int) -> bool:
     """Whether neighbouring pipeline stages sit on different nodes."""
     return layout.tp * layout.cp * layout.dp >= gpus_per_node

@@ -118,7 +118,7 @@ class IterationModel:
         """The LM head for the `sequences` that emit a token this iteration."""
         hit = self._head.get(sequences)
         if hit is None:
-            hit = self._server._lm_head_s(sequences) if sequences > 0 else 0.0
+            hit = self._server.lm_head_s(sequences) if sequences > 0 else 0.0
             self._head[sequences] = hit
         return hit
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
 
 from simulator.errors import InputError
 from simulator.perf.collectives import collective_time_s
@@ -66,11 +65,9 @@ from simulator.perf.transformer_flops import (
     recompute_flops_per_token,
     training_model_flops_per_token,
 )
+from simulator.schema.execution import Precision, RecomputeChoice, TrainingExecution
 from simulator.schema.gpu import GpuProfile
 from simulator.schema.model import TransformerModel
-
-RecomputeChoice = Literal["auto", "none", "selective", "full"]
-Precision = Literal["bf16", "fp16", "fp8"]
 
 RECOMPUTE_ORDER: tuple[Recompute, ...] = ("none", "selective", "full")
 """From least to most recomputation: `auto` takes the first that fits in memory."""
@@ -95,7 +92,12 @@ EMBEDDING_BYTES_PER_TOKEN_FACTOR = 2.0
 
 @dataclass(frozen=True)
 class TrainingJob:
-    """What to train, how it is split and batched (everything but the hardware)."""
+    """What to train, how it is split and batched (everything but the hardware).
+
+    The performance model's flat, hashable view of a `TrainingExecution` and its model; the
+    engine, `estimate training` and the validation harness all build it with `training_job`,
+    so its defaults (kept equal to the execution's by a test) matter only to direct callers.
+    """
 
     model: TransformerModel
     num_gpus: int
@@ -117,17 +119,50 @@ class TrainingJob:
     precision: Precision = "bf16"
     mode: Mode = "pretrain"
     lora_rank: int | None = None
-    attention_kernel: AttentionKernel = "flash"
+    attention: AttentionKernel = "flash"
     """'unfused' materializes the s x s scores (pre-2022 frameworks such as Megatron-LM's
     fused softmax): more memory traffic and the 5as/h activation term"""
     tp_comm_overlap: bool = False
     """split the sequence-parallel all-gathers and reduce-scatters into chunks pipelined with
     the linear GEMMs (Transformer Engine userbuffers): only what outlasts the GEMMs is exposed"""
-    overlap_dp_comm: bool = True
+    overlap_grad_reduce: bool = True
     """reduce gradients bucket by bucket during the last micro-batch's backward (Megatron-core
     `overlap_grad_reduce`, PyTorch DDP/FSDP); False reduces after the backward pass"""
     dp_bucket_params: int | None = None
     """gradient bucket size in parameters; None: Megatron-core's max(40M, 1M x dp)"""
+
+
+def training_job(execution: TrainingExecution, model: TransformerModel) -> TrainingJob:
+    """The performance model's inputs for one execution of `model`: the one adapter.
+
+    A scenario's training job is a `TrainingExecution`, and so is what `estimate training`
+    parses its flags into, so both reach `estimate_training` through here.
+    """
+    p = execution.parallelism
+    return TrainingJob(
+        model=model,
+        num_gpus=execution.num_gpus,
+        seq_len=execution.seq_len,
+        global_batch=execution.global_batch,
+        micro_batch=execution.micro_batch,
+        tp=p.tp,
+        pp=p.pp,
+        vpp=p.vpp,
+        cp=p.cp,
+        ep=p.ep,
+        dp=p.dp,
+        sequence_parallel=p.sequence_parallel,
+        recompute=p.recompute,
+        zero=p.zero,
+        distributed_optimizer=p.distributed_optimizer,
+        precision=execution.precision,
+        mode=execution.mode,
+        lora_rank=execution.lora_rank,
+        attention=execution.attention,
+        tp_comm_overlap=execution.tp_comm_overlap,
+        overlap_grad_reduce=execution.overlap_grad_reduce,
+        dp_bucket_params=execution.dp_bucket_params,
+    )
 
 
 @dataclass(frozen=True)
@@ -320,7 +355,7 @@ class _StepModel:
             sequence_parallel=lay.sequence_parallel,
             linear_dtype=linear_dtype,
             attention_dtype=attention_dtype,
-            attention_kernel=job.attention_kernel,
+            attention_kernel=job.attention,
             dropout=job.model.ffn_type == "gelu",
         )
 
@@ -463,7 +498,7 @@ class _StepModel:
         runs past the end of the window is exposed: at least the last bucket, more when the
         fabric is slower than the backward produces gradients.
         """
-        if not self.job.overlap_dp_comm:
+        if not self.job.overlap_grad_reduce:
             return self._coll(op, params_n * GRAD_COMM_BYTES, group)
         return exposed_bucketed_s(
             params_n,
@@ -509,7 +544,7 @@ def _memory(
         distributed_optimizer=job.distributed_optimizer,
         mode=job.mode,
         lora_rank=job.lora_rank,
-        attention_kernel=job.attention_kernel,
+        attention_kernel=job.attention,
     )
 
 

@@ -25,18 +25,21 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from simulator.catalog import Catalog
-from simulator.errors import InputError
+from simulator.errors import InputError, problems_from_validation
 from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.hardware import JobHardware, job_hardware
 from simulator.perf.inference import InferenceJob, estimate_inference
-from simulator.perf.training import TrainingJob, estimate_training
+from simulator.perf.training import estimate_training, training_job
 from simulator.perf.validation import (
     Prediction,
     Skip,
     gpu_for_hardware,
     node_for_hardware,
 )
+from simulator.schema.execution import TrainingExecution
 from simulator.schema.model import TransformerModel
 
 LEGACY_SOFTWARE_LAST_YEAR = 2021
@@ -310,27 +313,32 @@ def evaluate_training_case(case: dict, catalog: Catalog) -> Prediction | Skip:
         return Skip("FP4 training (NVFP4/MXFP4) is not modelled")
     tp = _int(config, "tensor_parallel", "tp") or 1
     megatron_core = bool(_MEGATRON_CORE_RECIPES.search(str(config.get("framework", ""))))
-    job = TrainingJob(
-        model=model,
-        num_gpus=num_gpus,
-        seq_len=seq_len,
-        global_batch=global_batch,
-        micro_batch=_int(config, "micro_batch_size", "micro_batch"),
-        tp=tp,
-        pp=_int(config, "pipeline_parallel", "pp") or 1,
-        vpp=_int(config, "virtual_pipeline_parallel", "virtual_pipeline", "vpp") or 1,
-        cp=_int(config, "context_parallel", "cp") or 1,
-        ep=_int(config, "expert_parallel", "ep") or 1,
-        dp=_int(config, "data_parallel", "dp"),
-        sequence_parallel=_flag(config, "sequence_parallel", megatron_core and tp > 1),
-        recompute=_recompute(config, notes, legacy),  # type: ignore[arg-type]
-        distributed_optimizer=_flag(config, "distributed_optimizer", megatron_core),
-        zero=3 if _int(config, "fsdp") else 0,
-        precision=_precision(config, ("fp8",)),  # type: ignore[arg-type]
-        attention_kernel="unfused" if legacy else "flash",
-        tp_comm_overlap=_flag(config, "tp_comm_overlap", megatron_core and tp > 1),
-        overlap_dp_comm=not serial_grad_reduce(case),
-    )
+    execution = {
+        "num_gpus": num_gpus,
+        "seq_len": seq_len,
+        "global_batch": global_batch,
+        "micro_batch": _int(config, "micro_batch_size", "micro_batch"),
+        "parallelism": {
+            "tp": tp,
+            "pp": _int(config, "pipeline_parallel", "pp") or 1,
+            "vpp": _int(config, "virtual_pipeline_parallel", "virtual_pipeline", "vpp") or 1,
+            "cp": _int(config, "context_parallel", "cp") or 1,
+            "ep": _int(config, "expert_parallel", "ep") or 1,
+            "dp": _int(config, "data_parallel", "dp"),
+            "sequence_parallel": _flag(config, "sequence_parallel", megatron_core and tp > 1),
+            "recompute": _recompute(config, notes, legacy),
+            "distributed_optimizer": _flag(config, "distributed_optimizer", megatron_core),
+            "zero": 3 if _int(config, "fsdp") else 0,
+        },
+        "precision": _precision(config, ("fp8",)),
+        "attention": "unfused" if legacy else "flash",
+        "tp_comm_overlap": _flag(config, "tp_comm_overlap", megatron_core and tp > 1),
+        "overlap_grad_reduce": not serial_grad_reduce(case),
+    }
+    try:
+        job = training_job(TrainingExecution.model_validate(execution), model)
+    except ValidationError as exc:
+        return Skip("; ".join(str(p) for p in problems_from_validation(exc, "config")))
     try:
         est = estimate_training(job, hardware)
     except InputError as exc:
@@ -340,7 +348,7 @@ def evaluate_training_case(case: dict, catalog: Catalog) -> Prediction | Skip:
             where,
             f"mb {est.micro_batch}, recompute {est.recompute}",
             "pre-2022 software: unfused attention" if legacy else "",
-            "gradients reduced after the backward" if not job.overlap_dp_comm else "",
+            "gradients reduced after the backward" if not job.overlap_grad_reduce else "",
         ]
     )
     measured = case.get("measured", {})

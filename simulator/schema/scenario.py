@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from simulator.schema.base import ProfileId, StrictModel
+from simulator.schema.execution import TrainingExecution
 from simulator.schema.model import TransformerModel
 
 SCHEMA_VERSION = 1
@@ -124,21 +125,6 @@ class Cluster(StrictModel):
         return self
 
 
-class Parallelism(StrictModel):
-    """How a training job splits over its GPUs."""
-
-    tp: int = Field(default=1, gt=0)
-    pp: int = Field(default=1, gt=0)
-    vpp: int = Field(default=1, gt=0, description="virtual pipeline stages per GPU")
-    cp: int = Field(default=1, gt=0)
-    ep: int = Field(default=1, gt=0)
-    dp: int | None = Field(default=None, gt=0, description="derived from num_gpus when absent")
-    sequence_parallel: bool = False
-    zero: Literal[0, 1, 2, 3] = 0
-    distributed_optimizer: bool = False
-    recompute: Literal["auto", "none", "selective", "full"] = "auto"
-
-
 class Checkpointing(StrictModel):
     """When and where a job saves its state."""
 
@@ -157,20 +143,12 @@ class Checkpointing(StrictModel):
 ModelRef = ProfileId | TransformerModel
 
 
-class TrainingJob(StrictModel):
-    """A training (or fine-tuning) run."""
+class TrainingJob(TrainingExecution):
+    """A training (or fine-tuning) run: its execution (`TrainingExecution`) plus its lifecycle."""
 
     name: str = Field(min_length=1)
     model: ModelRef = Field(description="a preset id from scenarios/models, or an inline shape")
     pool: str | None = Field(default=None, description="node pool name; any pool when absent")
-    num_gpus: int = Field(gt=0)
-    parallelism: Parallelism = Field(default_factory=Parallelism)
-    seq_len: int = Field(gt=0)
-    global_batch: int = Field(gt=0, description="sequences per step")
-    micro_batch: int = Field(default=1, gt=0)
-    precision: Literal["bf16", "fp16", "fp8"] = "bf16"
-    mode: Literal["pretrain", "full_finetune", "lora"] = "pretrain"
-    lora_rank: int | None = Field(default=None, gt=0)
     total_tokens: float | None = Field(default=None, gt=0)
     steps: int | None = Field(default=None, gt=0)
     submit_at_hours: float = Field(default=0.0, ge=0)
@@ -185,18 +163,6 @@ class TrainingJob(StrictModel):
     def _length_given(self) -> TrainingJob:
         if (self.total_tokens is None) == (self.steps is None):
             raise ValueError("give exactly one of total_tokens or steps")
-        if self.mode == "lora" and self.lora_rank is None:
-            raise ValueError("mode lora needs lora_rank")
-        p = self.parallelism
-        model_parallel = p.tp * p.pp * p.cp
-        if self.num_gpus % model_parallel:
-            raise ValueError(
-                f"num_gpus ({self.num_gpus}) must be a multiple of tp*pp*cp ({model_parallel})"
-            )
-        if p.dp is not None and p.dp * model_parallel != self.num_gpus:
-            raise ValueError(
-                f"tp*pp*cp*dp = {p.dp * model_parallel} but num_gpus is {self.num_gpus}"
-            )
         return self
 
 
@@ -487,11 +453,22 @@ class ReservedContract(StrictModel):
     months: float | None = Field(default=None, gt=0, description="defaults to the term")
 
 
+PurchaseKind = Literal[
+    "on_demand", "reserved_1yr", "reserved_3yr", "spot", "capacity_block", "owned"
+]
+"""Every way of paying for capacity: the one list of names. Each has one class in
+`simulator.economics.purchases`, whose registry checks at import that it covers exactly these."""
+
+BurstPurchaseKind = Literal["on_demand", "spot", "capacity_block"]
+"""The kinds billed per use, which a hybrid option's burst jobs may rent (the registry checks
+that these are exactly its per-use kinds)."""
+
+
 class BurstOption(StrictModel):
     """Where a hybrid option's overflow jobs run, and after how long a wait."""
 
     sheet: ProfileId = Field(description="id of a cloud pricing profile")
-    purchase: Literal["on_demand", "spot", "capacity_block"] = "on_demand"
+    purchase: BurstPurchaseKind = "on_demand"
     instance_type: str | None = None
     wait_limit_hours: float = Field(ge=0, description="queue wait before a job bursts")
 
@@ -501,9 +478,7 @@ class PriceOption(StrictModel):
 
     name: str = Field(min_length=1)
     sheet: ProfileId = Field(description="id of a pricing profile")
-    purchase: Literal[
-        "on_demand", "reserved_1yr", "reserved_3yr", "spot", "capacity_block", "owned"
-    ] = "on_demand"
+    purchase: PurchaseKind = "on_demand"
     instance_type: str | None = None
     burst: BurstOption | None = Field(
         default=None, description="owned only: hybrid, bursting overflow jobs to a cloud"

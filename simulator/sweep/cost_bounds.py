@@ -10,14 +10,15 @@ the point could have, so the bound and the real figure come from the same code a
   PUE and that hour's price. The floor holds only when no node can leave service (failures off,
   no spot pools: a node out for repair or reclaimed draws nothing); otherwise it is zero.
   `price_onprem` on that idle-floor usage is the bound; burst compute only adds to it.
-- **Reserved**: the contracted instances over the horizon plus egress (`price_cloud` on an
-  empty usage); overflow on demand and storage only add to it.
-- **On demand**: egress, plus for each training job known to finish its fewest GPU-hours
-  (steps x best-case step time, on the cheapest pool it may use, GPUs rounded up to whole
-  instances) at the instance price, scaled as the cost calendar scales a simulated window to
-  the horizon. A job that never starts costs nothing, so a job's share counts only when the
-  caller passes it in `finished`: a search does so for jobs whose time-to-train a constraint
-  caps, since a run leaving such a job unfinished is infeasible whatever it costs.
+- **Reserved**: the contracted instances over the horizon plus egress (the kind's
+  `Rented.bill` on an empty usage); overflow on demand and storage only add to it.
+- **On demand** (the kinds whose `lower_bound_counts_jobs` is set): egress, plus for each
+  training job known to finish its fewest GPU-hours (steps x best-case step time, on the
+  cheapest pool it may use, GPUs rounded up to whole instances) at the instance price,
+  scaled as the cost calendar scales a simulated window to the horizon. A job that never
+  starts costs nothing, so a job's share counts only when the caller passes it in
+  `finished`: a search does so for jobs whose time-to-train a constraint caps, since a run
+  leaving such a job unfinished is infeasible whatever it costs.
 - **Spot and capacity blocks**: egress only (spot is costed on a run of its own in which nodes
   are reclaimed, and nothing says that run finishes; blocks are clipped to the window).
 
@@ -35,16 +36,12 @@ from collections.abc import Collection, Mapping
 import numpy as np
 import pandas as pd
 
-from simulator.economics.cloud import (
-    pool_instances,
-    price_cloud,
-    sheet_of,
-    usd_per_gpu_hour,
-)
+from simulator.economics.cloud import pool_instances, sheet_of, usd_per_gpu_hour
 from simulator.economics.compare import horizon_months_of
 from simulator.economics.energy import energy_cost
 from simulator.economics.months import HOUR_S, Calendar
 from simulator.economics.onprem import price_onprem
+from simulator.economics.purchases import Rented, purchase_of
 from simulator.economics.usage import Usage
 from simulator.engine import Simulation
 from simulator.errors import InputError
@@ -100,7 +97,7 @@ def floor_usage(calendar: Calendar, floor_kw: float) -> Usage:
     )
 
 
-def _on_demand_jobs(
+def _job_floors(
     loaded: LoadedScenario,
     option: PriceOption,
     where: str,
@@ -120,7 +117,7 @@ def _on_demand_jobs(
         for pool, floor_s in by_pool.items():
             inst = instances[pool]
             billed = math.ceil(job.num_gpus / inst.gpus_per_instance) * inst.gpus_per_instance
-            usd_per_s = billed * usd_per_gpu_hour(loaded, inst, "on_demand", sheet.id, where)
+            usd_per_s = billed * usd_per_gpu_hour(loaded, inst, option.purchase, sheet.id, where)
             usd_per_s /= HOUR_S
             run_usd = min(run_usd, usd_per_s * floor_s)
             window_usd = min(window_usd, usd_per_s * max(0.0, floor_s - past_horizon_s) * stretch)
@@ -145,14 +142,15 @@ def option_bounds(
         "electricity_usd_per_kwh": facility.electricity_usd_per_kwh,
         "carbon_g_per_kwh": facility.carbon_g_per_kwh,
     }
-    if option.purchase == "owned":
+    purchase = purchase_of(option.purchase)
+    if not isinstance(purchase, Rented):  # owned
         usage = floor_usage(calendar, idle_floor_kw(sim, loaded))
         energy = energy_cost(loaded, usage, summary, None)
         return {"total_usd": price_onprem(loaded, option, where, usage, energy).total_usd}
-    total = price_cloud(loaded, option, where, floor_usage(calendar, 0.0), summary).total_usd
-    if option.purchase != "on_demand" or loaded.scenario.cluster.burst is not None:
+    total = purchase.bill(loaded, option, where, floor_usage(calendar, 0.0), summary).total_usd
+    if not purchase.lower_bound_counts_jobs or loaded.scenario.cluster.burst is not None:
         return {"total_usd": total}
-    compute, runs = _on_demand_jobs(loaded, option, where, calendar, job_floor_s)
+    compute, runs = _job_floors(loaded, option, where, calendar, job_floor_s)
     out = {"total_usd": total + compute}
     out.update({f"training_runs_usd.{name}": usd for name, usd in runs.items()})
     return out

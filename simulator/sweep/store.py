@@ -19,7 +19,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from simulator import __version__
+from simulator._version import __version__
 from simulator.errors import InputError, Problem
 
 RUNS_FILE = "runs.jsonl"

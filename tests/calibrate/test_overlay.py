@@ -63,6 +63,35 @@ def test_overlay_reaches_llm_estimates(tmp_path: Path, runner, catalog: Catalog)
     assert slow.output != base.output
 
 
+def test_overlay_reaches_the_serving_estimate(tmp_path: Path, runner, catalog: Catalog) -> None:
+    """A slower measured bf16 GEMM makes prefill slower, so the first token comes later."""
+    args = [
+        "estimate",
+        "serving",
+        "--node",
+        "dgx-h100",
+        "--model",
+        "llama3-8b",
+        "--precision",
+        "bf16",
+        "--num-requests",
+        "40",
+        "--input-len",
+        "2048",
+        "--output-len",
+        "16",
+        "--request-rate",
+        "2",
+        "--json",
+    ]
+    base = runner.invoke(app, args)
+    assert base.exit_code == 0, base.output
+    cal = h100_overlay_file(tmp_path / "cal.json", catalog, 0.1)
+    slow = runner.invoke(app, [*args, "--calibration", str(cal)])
+    assert slow.exit_code == 0, slow.output
+    assert json.loads(slow.output)["ttft_s_p50"] > 1.5 * json.loads(base.output)["ttft_s_p50"]
+
+
 def test_malformed_file_names_the_field(tmp_path: Path, runner, catalog: Catalog) -> None:
     cal = h100_overlay_file(tmp_path / "cal.json", catalog, 1.5)
     result = runner.invoke(app, [*GEMM, "--calibration", str(cal)])

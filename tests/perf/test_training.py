@@ -147,7 +147,7 @@ def test_recompute_auto_picks_the_least_that_fits(catalog) -> None:
         global_batch=64,
         micro_batch=2,
         tp=8,
-        attention_kernel="unfused",
+        attention="unfused",
     )
     est = estimate_training(tight, hardware(catalog, "a100-sxm-80gb", 8))
     assert est.recompute in ("selective", "full")
@@ -288,7 +288,7 @@ def test_serial_gradient_reduction_exposes_more_and_bucket_size_matters(catalog)
     job = TrainingJob(model=gpt(24, 2048, 16), num_gpus=64, seq_len=2048, global_batch=64)
     hw = hardware(catalog, "a100-sxm-80gb", 64)
     overlapped = estimate_training(job, hw).breakdown["dp_comm_exposed"]
-    serial = estimate_training(dataclasses.replace(job, overlap_dp_comm=False), hw)
+    serial = estimate_training(dataclasses.replace(job, overlap_grad_reduce=False), hw)
     big = estimate_training(dataclasses.replace(job, dp_bucket_params=10**9), hw)
     assert 0 < overlapped < serial.breakdown["dp_comm_exposed"]
     assert overlapped < big.breakdown["dp_comm_exposed"]

@@ -31,14 +31,3 @@ def sample_lengths(dist: LengthDistribution, rng: np.random.Generator, n: int) -
         values = np.asarray(dist.values, dtype=np.int64)
         out = values[rng.integers(0, len(values), size=n)]
     return np.clip(out, 1, MAX_TOKENS)
-
-
-def mean_length(dist: LengthDistribution) -> float:
-    """Expected tokens (before rounding and clipping), for capacity checks and rate limits."""
-    if dist.kind == "fixed":
-        return float(dist.value)  # type: ignore[arg-type]
-    if dist.kind == "uniform":
-        return (dist.low + dist.high) / 2.0  # type: ignore[operator]
-    if dist.kind == "lognormal":
-        return float(dist.median * np.exp(dist.sigma**2 / 2.0))  # type: ignore[operator]
-    return float(np.mean(dist.values))

@@ -3,17 +3,18 @@
 The simulation behind a hybrid option routes every job that waited past the option's
 `burst.wait_limit_hours` to the cloud (`simulator.engine.burst`; `onprem_only` jobs never
 go). The owned side is priced exactly as `onprem` prices it (its fleet, its simulated
-energy); each burst job is billed on the burst sheet per use, at instance granularity, like
-a cloud option. Burst energy and carbon use the job's estimated draw at the facility's PUE
-and grid intensity (the cloud's own figures are not known).
+energy); each burst job is billed on the burst sheet by the burst's per-use kind, at instance
+granularity, like a cloud option. Burst energy and carbon use the job's estimated draw at the
+facility's PUE and grid intensity (the cloud's own figures are not known).
 """
 
 from __future__ import annotations
 
-from simulator.economics.cloud import per_use_compute, sheet_of
+from simulator.economics.cloud import sheet_of
 from simulator.economics.energy import EnergyCost
 from simulator.economics.ledger import OptionCost
 from simulator.economics.onprem import price_onprem
+from simulator.economics.purchases.rented import PerUse
 from simulator.economics.usage import Usage
 from simulator.scenario import LoadedScenario
 from simulator.schema.scenario import PriceOption
@@ -26,17 +27,17 @@ def price_hybrid(
     usage: Usage,
     energy: EnergyCost,
     pue: float,
+    burst_kind: PerUse,
 ) -> OptionCost:
-    """Owned fleet plus burst jobs billed on the burst sheet."""
+    """Owned fleet plus burst jobs billed on the burst sheet as `burst_kind` bills them."""
     burst = option.burst
-    assert burst is not None  # the caller routes only hybrid options here
+    assert burst is not None  # Owned routes only hybrid options here
     cost = price_onprem(loaded, option, where, usage, energy)
     mask = usage.jobs["burst"].astype(bool)
-    compute, per_job = per_use_compute(
+    compute, per_job = burst_kind.compute(
         loaded,
         usage,
         sheet_of(loaded, burst.sheet),
-        burst.purchase,
         burst.instance_type,
         f"{where}.burst",
         mask,

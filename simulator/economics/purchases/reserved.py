@@ -1,0 +1,138 @@
+"""Reserved (1 or 3 years): instances paid for every hour of every month, used or not.
+
+By default the option reserves instances for every node in service (renewed at term end), or
+the listed `reserved_contracts` (each lasting its `months`, else the term). GPU-hours beyond
+the contracted ones go on demand, netted hour by hour (as reservation discounts apply per
+clock-hour): in each simulated hour, GPU-hours held beyond the contracted ones are overflow.
+The two terms differ only in their length and their price on the sheet.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from simulator.economics.cloud import by_pool, pool_instances, usd_per_gpu_hour
+from simulator.economics.fleet import cohorts
+from simulator.economics.ledger import OptionCost
+from simulator.economics.months import HOUR_S, MONTH_S, cumulative_at
+from simulator.economics.purchases.on_demand import OnDemand
+from simulator.economics.purchases.rented import Rented
+from simulator.economics.usage import Usage
+from simulator.scenario import LoadedScenario
+from simulator.schema.pricing import InstancePrice, PricingProfile
+from simulator.schema.scenario import PriceOption
+
+
+class Reserved(Rented):
+    """Committed capacity for a term; what the two reserved kinds share."""
+
+    term_months: ClassVar[float]
+    """how long a contract lasts unless it says otherwise"""
+
+    def book_compute(
+        self,
+        cost: OptionCost,
+        loaded: LoadedScenario,
+        usage: Usage,
+        sheet: PricingProfile,
+        option: PriceOption,
+        where: str,
+    ) -> None:
+        reserved, overflow, contracted = self.compute(loaded, usage, sheet, option, where)
+        cost.add("compute", reserved)
+        cost.add("compute_overflow", overflow, variable=True)
+        cost.capacity_gpu_hours = contracted
+
+    def compute(
+        self,
+        loaded: LoadedScenario,
+        usage: Usage,
+        sheet: PricingProfile,
+        option: PriceOption,
+        where: str,
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """Reserved USD per month, on-demand overflow USD per month, and contracted GPU-hours."""
+        cal = usage.calendar
+        instances = pool_instances(loaded, sheet, option.instance_type, where)
+        first = instances[loaded.scenario.cluster.pools[0].name]
+        steps: list[tuple[float, float, float]] = []  # (start_s, end_s, GPUs) contracted
+        usd = np.zeros(cal.months)
+        if option.reserved_contracts:
+            rate = usd_per_gpu_hour(loaded, first, self.kind, sheet.id, where)
+            for contract in option.reserved_contracts:
+                start = contract.start_month * MONTH_S
+                end = start + (contract.months or self.term_months) * MONTH_S
+                gpus = contract.instances * first.gpus_per_instance
+                steps.append((start, end, gpus))
+                usd += cal.overlap_s(start, end) / HOUR_S * gpus * rate
+        else:
+            gpus_by_pool: dict[str, int] = {}
+            for c in cohorts(loaded):
+                inst = instances[c.pool]
+                rate = usd_per_gpu_hour(loaded, inst, self.kind, sheet.id, where)
+                before = math.ceil(gpus_by_pool.get(c.pool, 0) / inst.gpus_per_instance)
+                gpus_by_pool[c.pool] = gpus_by_pool.get(c.pool, 0) + c.gpus
+                after = math.ceil(gpus_by_pool[c.pool] / inst.gpus_per_instance)
+                gpus = (after - before) * inst.gpus_per_instance
+                steps.append((c.start_s, math.inf, gpus))
+                usd += cal.overlap_s(c.start_s, math.inf) / HOUR_S * gpus * rate
+        contracted_gpu_h = sum(g * cal.overlap_s(a, b).sum() / HOUR_S for a, b, g in steps)
+        sim_s = cal.simulated_s
+        used = _hourly(*_billed_step(usage, instances), sim_s)
+        r_times = np.array([0.0] + [a for a, _, _ in steps] + [b for _, b, _ in steps if b < sim_s])
+        r_delta = np.array(
+            [0.0] + [g for _, _, g in steps] + [-g for _, b, g in steps if b < sim_s]
+        )
+        order = np.argsort(r_times, kind="stable")
+        reserved = _hourly(r_times[order], np.cumsum(r_delta[order]), sim_s)
+        overflow_gpu_h = _by_month_of_hour(usage, np.clip(used - reserved, 0.0, None))
+        overflow = np.zeros(cal.months)
+        if np.any(overflow_gpu_h > 1e-6):
+            where_od = f"{where} (GPU-hours beyond the reserved contracts)"
+            od_rate = usd_per_gpu_hour(loaded, first, OnDemand.kind, sheet.id, where_od)
+            overflow = overflow_gpu_h * od_rate
+        return usd, overflow, float(contracted_gpu_h)
+
+
+class Reserved1yr(Reserved):
+    """A one-year commitment."""
+
+    kind = "reserved_1yr"
+    term_months = 12.0
+
+
+class Reserved3yr(Reserved):
+    """A three-year commitment."""
+
+    kind = "reserved_3yr"
+    term_months = 36.0
+
+
+def _billed_step(
+    usage: Usage, instances: dict[str, InstancePrice]
+) -> tuple[np.ndarray, np.ndarray]:
+    """GPUs held, rounded up to whole instances, as a step function of simulated time."""
+    jobs = usage.jobs[usage.jobs["gpu_hours"] > 0]
+    gpi = by_pool(jobs, {p: x.gpus_per_instance for p, x in instances.items()})
+    factor = np.ceil(jobs["num_gpus"] / gpi) * gpi / jobs["num_gpus"]
+    scale = usage.intervals["job_id"].map(
+        pd.Series(factor.to_numpy(), index=jobs["job_id"].to_numpy())
+    )
+    mask = scale.notna()
+    return usage.held_step(mask, scale[mask])
+
+
+def _hourly(times: np.ndarray, level: np.ndarray, sim_s: float) -> np.ndarray:
+    edges = np.append(np.arange(0.0, sim_s, HOUR_S), sim_s)
+    return np.diff(cumulative_at(times, level, sim_s, edges)) / HOUR_S
+
+
+def _by_month_of_hour(usage: Usage, hourly: np.ndarray) -> np.ndarray:
+    cal = usage.calendar
+    month = (np.arange(len(hourly)) * HOUR_S // MONTH_S).astype(int)
+    keep = month < cal.months
+    return cal.extend(np.bincount(month[keep], weights=hourly[keep], minlength=cal.months))

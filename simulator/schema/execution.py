@@ -1,0 +1,108 @@
+"""How a training job runs: every execution knob once, with one default and one description.
+
+A scenario's training job (`schema/scenario.py`, which adds only lifecycle fields) and
+`infrasim estimate training` (whose flags are these field names with dashes) both validate
+into `TrainingExecution`, and the performance model reads it through one builder
+(`simulator.perf.training.training_job`). So the same job gives the same step time through
+`infrasim run` and `infrasim estimate training`: there is no second default to drift.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from simulator.schema.base import StrictModel
+
+Precision = Literal["bf16", "fp16", "fp8"]
+Mode = Literal["pretrain", "full_finetune", "lora"]
+RecomputeChoice = Literal["auto", "none", "selective", "full"]
+AttentionKernel = Literal["flash", "unfused"]
+ZeroStage = Literal[0, 1, 2, 3]
+
+
+class Parallelism(StrictModel):
+    """How a training job splits over its GPUs."""
+
+    tp: int = Field(default=1, gt=0, description="tensor-parallel degree")
+    pp: int = Field(default=1, gt=0, description="pipeline stages")
+    vpp: int = Field(
+        default=1, gt=0, description="virtual pipeline stages per GPU (interleaved 1F1B)"
+    )
+    cp: int = Field(default=1, gt=0, description="context-parallel degree")
+    ep: int = Field(default=1, gt=0, description="expert-parallel degree")
+    dp: int | None = Field(default=None, gt=0, description="derived from num_gpus when absent")
+    sequence_parallel: bool = Field(default=False, description="Megatron sequence parallelism")
+    zero: ZeroStage = Field(default=0, description="ZeRO stage")
+    distributed_optimizer: bool = Field(
+        default=False, description="shard optimizer state over data-parallel ranks"
+    )
+    recompute: RecomputeChoice = Field(
+        default="auto", description="activation recomputation; auto: the least that fits"
+    )
+
+
+class TrainingExecution(StrictModel):
+    """What one training job runs and how: size, batch, split, numerics and overlap knobs."""
+
+    num_gpus: int = Field(gt=0, description="GPUs in the job")
+    seq_len: int = Field(gt=0, description="tokens per sequence")
+    global_batch: int = Field(gt=0, description="sequences per step")
+    micro_batch: int | None = Field(
+        default=None,
+        gt=0,
+        description="sequences per micro-batch; None: automatic (1 with pipeline parallelism, "
+        "else the fastest divisor of the per-replica batch that fits in memory)",
+    )
+    parallelism: Parallelism = Field(default_factory=Parallelism)
+    precision: Precision = Field(default="bf16", description="GEMM precision")
+    mode: Mode = Field(
+        default="pretrain",
+        description="pretrain, full_finetune or lora (lora when only lora_rank is given)",
+    )
+    lora_rank: int | None = Field(default=None, gt=0, description="LoRA adapter rank")
+    attention: AttentionKernel = Field(
+        default="flash",
+        description="attention kernels; 'unfused' materializes the s x s scores (pre-2022 "
+        "frameworks): more memory traffic and activation memory",
+    )
+    tp_comm_overlap: bool = Field(
+        default=False,
+        description="overlap sequence-parallel all-gathers and reduce-scatters with the "
+        "linear GEMMs (Transformer Engine userbuffers)",
+    )
+    overlap_grad_reduce: bool = Field(
+        default=True,
+        description="reduce gradients bucket by bucket during the last micro-batch's backward "
+        "(Megatron-core overlap_grad_reduce); false reduces after the backward pass",
+    )
+    dp_bucket_params: int | None = Field(
+        default=None,
+        gt=0,
+        description="gradient bucket size in parameters; None: Megatron-core's max(40M, 1M x dp)",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _lora_when_rank_given(cls, data: Any) -> Any:
+        """A rank without a mode means LoRA (what `--lora-rank` alone has always meant)."""
+        if isinstance(data, dict) and data.get("mode") is None and data.get("lora_rank"):
+            return {**data, "mode": "lora"}
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TrainingExecution:
+        if self.mode == "lora" and self.lora_rank is None:
+            raise ValueError("mode lora needs lora_rank")
+        p = self.parallelism
+        model_parallel = p.tp * p.pp * p.cp
+        if self.num_gpus % model_parallel:
+            raise ValueError(
+                f"num_gpus ({self.num_gpus}) must be a multiple of tp*pp*cp ({model_parallel})"
+            )
+        if p.dp is not None and p.dp * model_parallel != self.num_gpus:
+            raise ValueError(
+                f"tp*pp*cp*dp = {p.dp * model_parallel} but num_gpus is {self.num_gpus}"
+            )
+        return self
