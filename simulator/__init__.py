@@ -65,8 +65,9 @@ def simulate(
 
     Returns:
         Results: the jobs, events and timeline frames (times in seconds, energy in kWh) and
-        the summary `infrasim run --json` prints; `economics.attach_costs(loaded, results)`
-        adds the priced options as `infrasim run` does.
+        the summary, a `RunSummary` (figures by attribute; `to_dict()` is what
+        `infrasim run --json` prints); `economics.attach_costs(loaded, results)` adds the
+        priced options as `infrasim run` does.
 
     Raises:
         InputError: the scenario cannot be run, each problem naming its file and field.

@@ -28,6 +28,8 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
+    from simulator.schema.run_summary import RunSummary
+
 
 class RunTables(Protocol):
     """What the laws read of a finished run; `simulator.results.Results` is one.
@@ -36,7 +38,7 @@ class RunTables(Protocol):
     `simulate()`, so the laws sit below the tables they check and no import cycle forms.
     """
 
-    summary: dict[str, Any]
+    summary: RunSummary
     jobs: pd.DataFrame
     timeline: pd.DataFrame
     tables: dict[str, pd.DataFrame]
@@ -67,8 +69,8 @@ def gpu_hours_within_capacity(results: RunTables) -> list[str]:
     s = results.summary
     jobs = results.jobs
     out = []
-    capacity_h = s["total_gpus"] * s["horizon_days"] * 24.0
-    used_h = s["gpu_hours_allocated"]
+    capacity_h = s.total_gpus * s.horizon_days * 24.0
+    used_h = s.gpu_hours_allocated
     if len(jobs) and not _close(float(jobs["gpu_hours"].sum()), used_h, abs_tol=1e-6):
         out.append(f"gpu_hours_allocated {used_h:.9g} != the jobs table's sum")
     if len(jobs) and "burst" in jobs:  # jobs that burst ran on rented cloud GPUs, not these
@@ -81,8 +83,8 @@ def gpu_hours_within_capacity(results: RunTables) -> list[str]:
     tl = results.timeline
     if len(tl) and "allocated_gpus" in tl:
         peak = int(tl["allocated_gpus"].max())
-        if peak > s["total_gpus"]:
-            out.append(f"timeline allocates {peak} GPUs but the cluster has {s['total_gpus']}")
+        if peak > s.total_gpus:
+            out.append(f"timeline allocates {peak} GPUs but the cluster has {s.total_gpus}")
     if len(jobs) and (jobs["gpu_hours"] < -1e-9).any():
         out.append(f"negative gpu_hours for jobs {_names(jobs, jobs['gpu_hours'] < -1e-9)}")
     return out
@@ -108,54 +110,47 @@ def energy_matches_power(results: RunTables) -> list[str]:
     """Summary IT energy == integral of the timeline's IT power up to the horizon."""
     tl = results.timeline
     s = results.summary
-    if not len(tl) or "it_kw" not in tl or s.get("it_energy_kwh") is None:
+    if not len(tl) or "it_kw" not in tl:
         return []
-    horizon_s = s["horizon_days"] * 86400.0
+    horizon_s = s.horizon_days * 86400.0
     t = tl["time_s"].to_numpy(dtype=float)
     dt = np.diff(np.append(t, horizon_s))
     integral = float((tl["it_kw"].to_numpy(dtype=float) * dt).sum() / 3600.0)
     if (dt < 0).any():
         return ["timeline time_s goes backwards (or past the horizon)"]
-    if not _close(integral, s["it_energy_kwh"], abs_tol=1e-6):
+    if not _close(integral, s.it_energy_kwh, abs_tol=1e-6):
         return [
-            f"it_energy_kwh {s['it_energy_kwh']:.9g} != integral of timeline it_kw "
-            f"{integral:.9g} kWh"
+            f"it_energy_kwh {s.it_energy_kwh:.9g} != integral of timeline it_kw {integral:.9g} kWh"
         ]
     return []
 
 
 def costs_add_up(results: RunTables) -> list[str]:
     """Per price option: the categories sum to the total (when costs are attached)."""
-    costs = results.summary.get("costs")
-    if not isinstance(costs, dict):
+    costs = results.summary.costs
+    if costs is None:
         return []
     out = []
-    for name, option in (costs.get("options") or {}).items():
-        categories = option.get("by_category_usd")
-        total = option.get("total_usd")
-        if not isinstance(categories, dict) or total is None:
-            continue
-        summed = float(sum(categories.values()))
-        if not _close(summed, float(total), abs_tol=0.01):
+    for name, option in costs.options.items():
+        summed = float(sum(option.by_category_usd.values()))
+        if not _close(summed, option.total_usd, abs_tol=0.01):
             out.append(
                 f"costs.options[{name!r}]: categories sum to {summed:.2f} USD "
-                f"but total_usd is {float(total):.2f}"
+                f"but total_usd is {option.total_usd:.2f}"
             )
     return out
 
 
 def requests_conserved(results: RunTables) -> list[str]:
     """Per service: arrived = completed + in flight + dropped; the table agrees with it."""
-    serving = results.summary.get("serving")
-    if not isinstance(serving, dict):
+    serving = results.summary.serving
+    if serving is None:
         return []
     table = results.tables.get("requests")
     out = []
     for name, fig in serving.items():
-        keys = ("requests_arrived", "requests_completed", "requests_in_flight", "requests_dropped")
-        if not isinstance(fig, dict) or any(fig.get(k) is None for k in keys):
-            continue
-        arrived, done, flying, dropped = (int(fig[k]) for k in keys)
+        arrived, done = fig.requests_arrived, fig.requests_completed
+        flying, dropped = fig.requests_in_flight, fig.requests_dropped
         if arrived != done + flying + dropped:
             out.append(
                 f"serving[{name!r}]: {arrived} requests arrived but {done} completed + "

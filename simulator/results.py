@@ -9,7 +9,8 @@
   restore, preempt, kill, requeue, node_down, node_up, replace, ...), in order.
 - `timeline`: the cluster's state after every change (allocated and busy GPUs, free GPUs,
   queue length, fragmentation, IT and facility kW, throttle); each row holds until the next.
-- `summary`: a flat-ish dict of headline figures, also what `infrasim run --json` prints.
+- `summary`: a `RunSummary` (simulator/schema/run_summary.py) of headline figures; its
+  `to_dict()` is `summary.json` and what `infrasim run --json` prints.
 
 `Results.save(dir)` writes `jobs.parquet`, `events.parquet`, `timeline.parquet` and
 `summary.json` atomically (into a temporary sibling directory, then renamed into place), so
@@ -20,7 +21,7 @@ Example (notebook)::
     import simulator
     scenario = simulator.load_scenario("scenarios/shared-cluster-backfill.yaml")
     results = simulator.simulate(scenario, seed=1)
-    results.summary["mean_wait_s"], results.jobs.head()
+    results.summary.mean_wait_s, results.jobs.head()
     results.save("out/backfill")
 """
 
@@ -37,14 +38,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from simulator.atomic_files import temporary_directory
 from simulator.catalog import Catalog
 from simulator.engine import RunRecord, Simulation, StepTimeFn
 from simulator.engine.recorder import EVENT_COLUMNS, TIMELINE_COLUMNS
-from simulator.errors import InputError, Problem
+from simulator.errors import InputError, Problem, problems_from_validation
 from simulator.invariants import check_invariants
 from simulator.scenario import LoadedScenario, load_scenario
+from simulator.schema.run_summary import RunSummary
 
 FILES = ("jobs.parquet", "events.parquet", "timeline.parquet", "summary.json")
 
@@ -75,7 +78,7 @@ class Results:
     jobs: pd.DataFrame
     events: pd.DataFrame
     timeline: pd.DataFrame
-    summary: dict[str, Any]
+    summary: RunSummary
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     """Further tables by name (e.g. serving `requests`, cost `cost_monthly`), each saved as
     `<name>.parquet` beside the core three; layers above the engine add theirs here."""
@@ -102,7 +105,13 @@ class Results:
         tables = _serving_tables(serving)
         if serving:
             summary["serving"] = plain({name: rec["summary"] for name, rec in serving.items()})
-        return cls(jobs=jobs, events=events, timeline=timeline, summary=summary, tables=tables)
+        return cls(
+            jobs=jobs,
+            events=events,
+            timeline=timeline,
+            summary=RunSummary.model_validate(summary),
+            tables=tables,
+        )
 
     # ------------------------------------------------------------------ files
     def save(self, out: str | Path, extra_files: dict[str, str] | None = None) -> Path:
@@ -141,7 +150,7 @@ class Results:
             for name, table in sorted(self.tables.items()):
                 table.to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "summary.json").write_text(
-                json.dumps(plain(self.summary), indent=2, allow_nan=False) + "\n"
+                json.dumps(self.summary.to_dict(), indent=2, allow_nan=False) + "\n"
             )
             for name, content in sorted((extra_files or {}).items()):
                 if Path(name).name != name or name in FILES or name.endswith(".parquet"):
@@ -167,7 +176,8 @@ class Results:
         """Read results written by `save`.
 
         Raises:
-            InputError: a file is missing.
+            InputError: a file is missing, or summary.json is not a run summary (each problem
+                naming the file and key).
         """
         directory = Path(directory)
         missing = [f for f in FILES if not (directory / f).is_file()]
@@ -185,13 +195,29 @@ class Results:
             jobs=pd.read_parquet(directory / "jobs.parquet"),
             events=pd.read_parquet(directory / "events.parquet"),
             timeline=pd.read_parquet(directory / "timeline.parquet"),
-            summary=json.loads((directory / "summary.json").read_text()),
+            summary=load_summary(directory / "summary.json"),
             tables={
                 path.stem: pd.read_parquet(path)
                 for path in sorted(directory.glob("*.parquet"))
                 if path.name not in FILES
             },
         )
+
+
+def load_summary(path: Path) -> RunSummary:
+    """Read a summary.json; a key RunSummary does not know is refused, naming the file.
+
+    Raises:
+        InputError: not JSON, or not a run summary.
+    """
+    try:
+        data = json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(str(path), "", f"not JSON: {exc.msg}")]) from None
+    try:
+        return RunSummary.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(problems_from_validation(exc, path)) from None
 
 
 SERVING_TIMELINE_COLUMNS = (

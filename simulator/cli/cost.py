@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -24,6 +24,7 @@ from simulator.economics import attach_costs
 from simulator.errors import InputError, Problem
 from simulator.results import simulate
 from simulator.scenario import load_scenario
+from simulator.schema.run_summary import CostSummary
 
 cost_app = typer.Typer(help="Cost, energy and carbon of a scenario's price options.")
 
@@ -48,45 +49,43 @@ def _money(usd: float | None) -> str:
     return f"${usd:,.2f}"
 
 
-def cost_lines(summary: dict[str, Any]) -> list[str]:
-    """The side-by-side cost table and break-even verdicts, as text lines."""
-    costs = summary.get("costs")
-    if not costs:
+def cost_lines(costs: CostSummary | None) -> list[str]:
+    """The side-by-side cost table and break-even verdicts, as text lines (none unpriced)."""
+    if costs is None:
         return []
     lines = [
-        f"  costs over {costs['horizon_months']:g} months "
-        f"(simulated {costs['simulated_months']:.1f}):",
+        f"  costs over {costs.horizon_months:g} months (simulated {costs.simulated_months:.1f}):",
         f"    {'option':<22} {'purchase':<14} {'total':>11} {'$/GPU-h':>8} {'$/goodput-h':>11} "
         f"{'MWh':>9} {'tCO2e':>8}",
     ]
-    for name, o in costs["options"].items():
-        per_h = o["usd_per_gpu_hour"]
-        per_good = o["usd_per_goodput_gpu_hour"]
+    for name, o in costs.options.items():
+        per_h = o.usd_per_gpu_hour
+        per_good = o.usd_per_goodput_gpu_hour
         lines.append(
-            f"    {name:<22} {o['purchase']:<14} {_money(o['total_usd']):>11} "
+            f"    {name:<22} {o.purchase:<14} {_money(o.total_usd):>11} "
             f"{(f'{per_h:.2f}' if per_h is not None else 'n/a'):>8} "
             f"{(f'{per_good:.2f}' if per_good is not None else 'n/a'):>11} "
-            f"{o['energy_mwh']:>9,.0f} {o['carbon_t']:>8,.0f}"
+            f"{o.energy_mwh:>9,.0f} {o.carbon_t:>8,.0f}"
         )
-    for owned, against in costs["break_even_month"].items():
+    for owned, against in costs.break_even_month.items():
         for rented, month in against.items():
-            u = costs["beat_utilization"][owned][rented]
+            u = costs.beat_utilization[owned][rented]
             when = f"month {month}" if month is not None else "not within the horizon"
             beat = "never" if u is None else f"{u:.0%}"
             lines.append(
                 f"    {owned} vs {rented}: break-even {when}; owning wins above {beat} utilization"
             )
-    lines.append(f"    cheapest: {costs['cheapest']}")
-    cap = costs.get("capacity") or {}
-    if cap.get("max_p95_wait_hours") is not None:
-        month = cap.get("breaks_at_month")
+    lines.append(f"    cheapest: {costs.cheapest}")
+    cap = costs.capacity
+    if cap.max_p95_wait_hours is not None:
+        month = cap.breaks_at_month
         verdict = f"breaks in month {month}" if month else "holds"
-        lines.append(f"    capacity plan (p95 wait <= {cap['max_p95_wait_hours']:g} h): {verdict}")
-    if cap.get("min_slo_attainment") is not None:
-        month = cap.get("slo_breaks_at_month")
+        lines.append(f"    capacity plan (p95 wait <= {cap.max_p95_wait_hours:g} h): {verdict}")
+    if cap.min_slo_attainment is not None:
+        month = cap.slo_breaks_at_month
         verdict = f"breaks in month {month}" if month else "holds"
         lines.append(
-            f"    serving plan (SLO attainment >= {cap['min_slo_attainment']:.0%}): {verdict}"
+            f"    serving plan (SLO attainment >= {cap.min_slo_attainment:.0%}): {verdict}"
         )
     return lines
 
@@ -115,8 +114,9 @@ def compare_command(
         raise InputError([Problem(str(scenario), "pricing.options", "lists no price options")])
     results = simulate(loaded, seed=seed)
     attach_costs(loaded, results, months)
+    s = results.summary
     if json_:
-        print_json(results.summary["costs"])
+        print_json(s.costs.to_dict() if s.costs is not None else None)
     else:
-        typer.echo(f"{results.summary['scenario']}: {results.summary['total_gpus']:,} GPUs")
-        typer.echo("\n".join(cost_lines(results.summary)))
+        typer.echo(f"{s.scenario}: {s.total_gpus:,} GPUs")
+        typer.echo("\n".join(cost_lines(s.costs)))

@@ -29,6 +29,7 @@ from simulator.cli.common import (
     load_catalog,
     print_json,
 )
+from simulator.cli.options import flag_name
 from simulator.errors import InputError, Problem, os_reason, problems_from_validation
 from simulator.perf.collectives import Algorithm, CollectiveOp, collective_time_s
 from simulator.perf.gemm import gemm_time_s
@@ -96,11 +97,6 @@ class EstimateRequest(BaseModel):
 
 R = TypeVar("R", bound=BaseModel)
 Compute = Callable[[Any, Catalog], dict[str, Any]]
-
-
-def flag_name(field: str) -> str:
-    """`num_gpus` -> `--num-gpus`."""
-    return "--" + field.replace("_", "-")
 
 
 def parse_request(model: type[R], values: dict[str, Any], origin: str, *, flags: bool) -> R:

@@ -18,8 +18,8 @@ from pydantic import Field, ValidationError
 from simulator.catalog import Catalog
 from simulator.cli.common import CalibrationOption, JsonOption, ProfilesOption, guarded
 from simulator.cli.estimate import GpuOption, InputOption, NodeOption, estimate_app, run_estimate
-from simulator.cli.estimate_llm import (
-    DecodeAttentionOpt,
+from simulator.cli.estimate_inference import DecodeAttentionOpt, KvDtypeOpt, ServingPrecisionOpt
+from simulator.cli.estimate_model import (
     Experts,
     Fabric,
     FfnHidden,
@@ -27,18 +27,16 @@ from simulator.cli.estimate_llm import (
     GpusPerNode,
     Heads,
     Hidden,
-    KvDtypeOpt,
     KvHeads,
     Layers,
     ModelOpt,
     MoeFfn,
     Pp,
-    ServingPrecisionOpt,
+    ShapeRequest,
     TopK,
     Tp,
     Vocab,
-    _hardware,
-    _ShapeRequest,
+    request_hardware,
     request_model,
 )
 from simulator.engine.serving import simulate_service
@@ -74,7 +72,7 @@ SUMMARY_KEYS = (
 """What the command prints, in order (the first nine are the issue's contract)."""
 
 
-class ServingRequest(_ShapeRequest):
+class ServingRequest(ShapeRequest):
     """A stream of identical requests served by `replicas` replicas, each tp x pp GPUs."""
 
     tp: int = Field(default=1, ge=1)
@@ -130,7 +128,7 @@ def compute_serving(req: ServingRequest, catalog: Catalog) -> dict[str, Any]:
         )
     model = request_model(req, catalog)
     replicas = _replicas(req)
-    hardware = _hardware(req, catalog, req.tp * req.pp)
+    hardware = request_hardware(req, catalog, req.tp * req.pp)
     traffic: dict[str, Any] = {
         "num_requests": req.num_requests,
         "input_tokens": {"kind": "fixed", "value": req.input_len},

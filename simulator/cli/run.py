@@ -25,6 +25,7 @@ from simulator.economics import attach_costs
 from simulator.report import REPORT_FILE, input_tables, render_report
 from simulator.results import Results
 from simulator.scenario import load_scenario
+from simulator.schema.run_summary import RunSummary
 
 PROGRESS_AFTER_S = 0.5
 """Show the progress bar only once a run has taken this long (short runs stay quiet)."""
@@ -64,27 +65,25 @@ def _fmt(value: Any, unit: str = "", scale: float = 1.0, digits: int = 1) -> str
     return f"{value * scale:,.{digits}f}{unit}"
 
 
-def _human(summary: dict[str, Any], out: Path | None) -> None:
-    s = summary
+def _human(s: RunSummary, out: Path | None) -> None:
     lines = [
-        f"{s['scenario']}: {s['total_gpus']:,} GPUs over {s['horizon_days']:g} days "
-        f"(seed {s['seed']})",
-        f"  jobs: {s['jobs_submitted']:,} submitted, {s['jobs_completed']:,} completed, "
-        f"{s['jobs_running']:,} running, {s['jobs_queued']:,} queued at the end",
-        f"  wait: mean {_fmt(s['mean_wait_s'], ' h', 1 / 3600, 2)}, "
-        f"p95 {_fmt(s['p95_wait_s'], ' h', 1 / 3600, 2)}",
-        f"  GPUs: {_fmt(s['gpu_utilization'], '%', 100)} allocated, "
-        f"{_fmt(s['busy_gpu_fraction'], '%', 100)} busy, "
-        f"fragmentation {_fmt(s['mean_fragmentation'], '%', 100)}",
-        f"  failures {s['failures']:,}, checkpoints {s['checkpoints']:,}, "
-        f"preemptions {s['preemptions']:,}, lost work {_fmt(s['lost_work_hours'], ' h')}",
-        f"  energy: {_fmt(s['it_energy_kwh'], ' MWh', 1e-3, 2)} IT, "
-        f"{_fmt(s['facility_energy_kwh'], ' MWh', 1e-3, 2)} facility, "
-        f"{_fmt(s['carbon_kg'], ' t CO2e', 1e-3, 2)}; peak {_fmt(s['peak_facility_kw'], ' kW')}",
+        f"{s.scenario}: {s.total_gpus:,} GPUs over {s.horizon_days:g} days (seed {s.seed})",
+        f"  jobs: {s.jobs_submitted:,} submitted, {s.jobs_completed:,} completed, "
+        f"{s.jobs_running:,} running, {s.jobs_queued:,} queued at the end",
+        f"  wait: mean {_fmt(s.mean_wait_s, ' h', 1 / 3600, 2)}, "
+        f"p95 {_fmt(s.p95_wait_s, ' h', 1 / 3600, 2)}",
+        f"  GPUs: {_fmt(s.gpu_utilization, '%', 100)} allocated, "
+        f"{_fmt(s.busy_gpu_fraction, '%', 100)} busy, "
+        f"fragmentation {_fmt(s.mean_fragmentation, '%', 100)}",
+        f"  failures {s.failures:,}, checkpoints {s.checkpoints:,}, "
+        f"preemptions {s.preemptions:,}, lost work {_fmt(s.lost_work_hours, ' h')}",
+        f"  energy: {_fmt(s.it_energy_kwh, ' MWh', 1e-3, 2)} IT, "
+        f"{_fmt(s.facility_energy_kwh, ' MWh', 1e-3, 2)} facility, "
+        f"{_fmt(s.carbon_kg, ' t CO2e', 1e-3, 2)}; peak {_fmt(s.peak_facility_kw, ' kW')}",
     ]
-    for name, goodput in s["training_goodput"].items():
+    for name, goodput in s.training_goodput.items():
         lines.append(f"  {name}: goodput {_fmt(goodput, '%', 100)}")
-    lines += cost_lines(s)
+    lines += cost_lines(s.costs)
     if out is not None:
         lines.append(f"results written to {out}")
     typer.echo("\n".join(lines))
@@ -124,6 +123,6 @@ def run_command(
         results.tables.update(input_tables(loaded, results.summary))
         results.save(out, extra_files={REPORT_FILE: render_report(results)})
     if json_:
-        print_json(results.summary)
+        print_json(results.summary.to_dict())
     else:
         _human(results.summary, out)

@@ -33,7 +33,7 @@ COLUMNS = [
 
 def capacity_by_month(loaded: LoadedScenario, results: Results) -> pd.DataFrame:
     """One row per simulated month (the last may be partial); serving columns when it serves."""
-    sim_s = results.summary["horizon_days"] * 86400.0
+    sim_s = results.summary.horizon_days * 86400.0
     cal = Calendar(sim_s / MONTH_S, sim_s)
     month_h = cal.month_s() / HOUR_S
     capacity = capacity_gpu_hours(cal, cohorts(loaded))
@@ -72,7 +72,7 @@ def _burst_hours(results: Results, lo: float, hi: float) -> float:
     if "burst" not in jobs:
         return 0.0
     b = jobs[jobs["burst"].astype(bool)]
-    end = b["end_s"].fillna(results.summary["horizon_days"] * 86400.0)
+    end = b["end_s"].fillna(results.summary.horizon_days * 86400.0)
     overlap = (np.minimum(end, hi) - np.maximum(b["start_s"], lo)).clip(lower=0)
     return float((overlap * b["num_gpus"]).sum() / HOUR_S)
 

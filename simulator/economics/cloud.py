@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.economics.months import MONTH_S
+from simulator.economics.site import SiteFigures
 from simulator.economics.usage import Usage
 from simulator.errors import InputError, Problem
 from simulator.scenario import LoadedScenario, resolve_profile
@@ -91,11 +92,11 @@ def by_pool(jobs: pd.DataFrame, value: dict[str, float]) -> pd.Series:
 
 
 def storage_usd(
-    loaded: LoadedScenario, usage: Usage, sheet: PricingProfile, summary: dict, where: str
+    loaded: LoadedScenario, usage: Usage, sheet: PricingProfile, site: SiteFigures, where: str
 ) -> np.ndarray:
     """Cloud storage per month: each tier's peak use at the sheet's price for that tier."""
     prices = sheet.cloud.storage_usd_per_gb_month  # type: ignore[union-attr]
-    peak_tb = summary.get("storage_peak_used_tb") or {}
+    peak_tb = site.storage_peak_used_tb
     months = usage.calendar.month_s() / MONTH_S
     usd = np.zeros(usage.calendar.months)
     for i, tier in enumerate(loaded.scenario.cluster.storage):

@@ -34,8 +34,9 @@ from simulator.economics.serving_capacity import slo_breaks_at_month
 from simulator.economics.usage import Usage
 from simulator.economics.worlds import BASE, world_key, world_scenario
 from simulator.invariants import check_invariants
-from simulator.results import Results, simulate
+from simulator.results import Results, plain, simulate
 from simulator.scenario import LoadedScenario
+from simulator.schema.run_summary import CostSummary, RunSummary
 
 OPTION_COLUMNS = [
     "option",
@@ -56,11 +57,11 @@ OPTION_COLUMNS = [
 
 @dataclass
 class CostReport:
-    """Priced options, their tables and the summary block."""
+    """Priced options, their tables and the summary block (None when nothing is priced)."""
 
     options: list[OptionCost] = field(default_factory=list)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: CostSummary | None = None
 
 
 def horizon_months_of(loaded: LoadedScenario, override: float | None = None) -> float:
@@ -71,20 +72,15 @@ def horizon_months_of(loaded: LoadedScenario, override: float | None = None) -> 
     return given if given is not None else loaded.scenario.horizon_days * 86400.0 / MONTH_S
 
 
-def _serving(summary: dict[str, Any], usd_per_gpu_hour: float | None) -> dict[str, float]:
+def _serving(summary: RunSummary, usd_per_gpu_hour: float | None) -> dict[str, float]:
     """USD per million output tokens per service, from the serving summary when present."""
     out: dict[str, float] = {}
-    serving = summary.get("serving")
-    if not isinstance(serving, dict) or usd_per_gpu_hour is None:
+    if summary.serving is None or usd_per_gpu_hour is None:
         return out
-    for name, s in serving.items():
-        if not isinstance(s, dict):
-            continue
-        per_m = s.get("gpu_hours_per_million_output_tokens")
-        if per_m is None and s.get("gpu_hours") and s.get("output_tokens"):
-            per_m = s["gpu_hours"] / (s["output_tokens"] / 1e6)
+    for name, s in summary.serving.items():
+        per_m = s.gpu_hours_per_million_output_tokens
         if per_m is not None and np.isfinite(per_m):
-            out[str(name)] = float(per_m) * usd_per_gpu_hour
+            out[name] = float(per_m) * usd_per_gpu_hour
     return out
 
 
@@ -105,11 +101,11 @@ def price_scenario(
     if not options:
         return report
     months = horizon_months_of(loaded, horizon_months)
-    sim_s = results.summary["horizon_days"] * 86400.0
+    sim_s = results.summary.horizon_days * 86400.0
     calendar = Calendar(months, sim_s)
     first_pool = loaded.scenario.cluster.pools[0].name
     trace = read_carbon_trace(loaded)
-    seed = results.summary.get("seed")
+    seed = results.summary.seed
     worlds: dict[tuple, tuple[Results, Usage]] = {}
     serving_usd: dict[str, dict[str, float]] = {}
 
@@ -191,7 +187,7 @@ def _assemble(
         "cost_cumulative": _stacked([c.cumulative_frame() for c in report.options]),
         "capacity_monthly": capacity,
     }
-    report.summary = {
+    summary = {
         "horizon_months": calendar.horizon_s / MONTH_S,
         "simulated_months": calendar.simulated_s / MONTH_S,
         "options": {c.name: _option_summary(c, serving.get(c.name, {})) for c in report.options},
@@ -215,6 +211,7 @@ def _assemble(
             "months past the simulated window repeat its average use and energy",
         ],
     }
+    report.summary = CostSummary.model_validate(plain(summary))  # NaN figures become None
 
 
 def _stacked(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -233,7 +230,7 @@ def attach_costs(
     What `infrasim run`, `infrasim cost compare` and every sweep run call.
     """
     report = price_scenario(loaded, results, horizon_months=horizon_months)
-    if report.options:
+    if report.summary is not None:
         results.tables.update(report.tables)
-        results.summary["costs"] = report.summary
+        results.summary = results.summary.with_costs(report.summary)
     check_invariants(results)

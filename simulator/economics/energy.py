@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from simulator.economics.months import HOUR_S, MONTH_S
+from simulator.economics.site import SiteFigures
 from simulator.economics.usage import Usage
 from simulator.errors import InputError, Problem
 from simulator.scenario import LoadedScenario
@@ -60,21 +61,19 @@ def _by_month(usage: Usage, hourly: np.ndarray) -> np.ndarray:
 
 
 def energy_cost(
-    loaded: LoadedScenario, usage: Usage, summary: dict, trace: np.ndarray | None
+    loaded: LoadedScenario, usage: Usage, site: SiteFigures, trace: np.ndarray | None
 ) -> EnergyCost:
     """Price and carbon of the cluster's simulated energy over the cost horizon."""
-    kwh = usage.it_kwh_by_hour * summary["pue"]
+    kwh = usage.it_kwh_by_hour * site.pue
     hours = np.arange(len(kwh))
     rates = loaded.scenario.pricing.time_of_use_usd_per_kwh
     price = (
         np.asarray(rates)[hours % 24]
         if rates is not None
-        else np.full(len(kwh), summary["electricity_usd_per_kwh"])
+        else np.full(len(kwh), site.electricity_usd_per_kwh)
     )
     grid = (
-        trace[hours % len(trace)]
-        if trace is not None
-        else np.full(len(kwh), summary["carbon_g_per_kwh"])
+        trace[hours % len(trace)] if trace is not None else np.full(len(kwh), site.carbon_g_per_kwh)
     )
     total_kwh = float(kwh.sum())
     return EnergyCost(

@@ -18,7 +18,7 @@ from simulator.engine.traces import TraceJobs
 from simulator.schema.scenario import SyntheticJobs
 
 if TYPE_CHECKING:
-    from simulator.engine.core import Simulation
+    from simulator.engine.hosts import JobSink
 
 MONTH_S = 365.25 / 12 * 86400.0
 """An average calendar month, seconds (growth rates and cost months use it)."""
@@ -31,7 +31,7 @@ the spread of GPU job run times in the Philly and Helios traces (assumption)."""
 class SyntheticSource:
     """A Poisson stream of opaque jobs (`workloads.synthetic_jobs[i]`)."""
 
-    def __init__(self, sim: Simulation, spec: SyntheticJobs, index: int) -> None:
+    def __init__(self, sim: JobSink, spec: SyntheticJobs, index: int) -> None:
         self.sim = sim
         self.spec = spec
         self.rng = sim.streams.get("arrivals", index)
@@ -90,7 +90,7 @@ class SyntheticSource:
 class TraceSource:
     """Jobs replayed from a trace, in submission order."""
 
-    def __init__(self, sim: Simulation, jobs: TraceJobs, label: str) -> None:
+    def __init__(self, sim: JobSink, jobs: TraceJobs, label: str) -> None:
         self.sim = sim
         self.jobs = jobs
         self.label = label

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from simulator.engine.cluster import SPARE
 
 if TYPE_CHECKING:
-    from simulator.engine.core import Simulation
+    from simulator.engine.hosts import NodeEvents
     from simulator.schema.scenario import Cluster as ClusterSpec
 
 
@@ -29,11 +29,11 @@ def added_nodes(spec: ClusterSpec) -> dict[str, int]:
 class BuildOut:
     """Holds planned nodes back, then brings them into service on their dates."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: NodeEvents, spec: ClusterSpec, horizon_s: float) -> None:
         self.sim = sim
         cluster = sim.cluster
         pending: dict[str, list[int]] = {}
-        for pool_name, count in added_nodes(sim.scenario.cluster).items():
+        for pool_name, count in added_nodes(spec).items():
             pool = cluster.pool_by_name[pool_name]
             nodes = [n for n in reversed(pool.nodes) if cluster.state[n] != SPARE][:count]
             for n in nodes:
@@ -41,12 +41,12 @@ class BuildOut:
                 sim.power.node_out(pool.index)
             pending[pool_name] = sorted(nodes)
         sim.power.peak_it_w = sim.power.it_w
-        for step in sorted(sim.scenario.cluster.build_out, key=lambda s: s.in_service_s):
+        for step in sorted(spec.build_out, key=lambda s: s.in_service_s):
             nodes, pending[step.pool] = (
                 pending[step.pool][: step.nodes],
                 pending[step.pool][step.nodes :],
             )
-            if step.in_service_s < sim.horizon_s:
+            if step.in_service_s < horizon_s:
                 sim.at(step.in_service_s, self._commission, nodes)
 
     def _commission(self, nodes: list[int]) -> None:

@@ -11,21 +11,16 @@ Jobs marked `onprem_only` (data residency) and inference services never burst.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from simulator.engine.cluster import Pool
+from simulator.engine.hosts import BurstHost
 from simulator.engine.jobs import DONE, QUEUED, RUNNING, Job
 from simulator.engine.power import PoolPower
-from simulator.engine.step_time import Placement
-from simulator.engine.training import TrainingJob
-
-if TYPE_CHECKING:
-    from simulator.engine.core import Simulation
 
 
 class BurstRouter:
     """Watches queued jobs and sends those that wait past the limit to the cloud."""
 
-    def __init__(self, sim: Simulation, wait_limit_s: float) -> None:
+    def __init__(self, sim: BurstHost, wait_limit_s: float) -> None:
         self.sim = sim
         self.wait_limit_s = wait_limit_s
         self.inflight: dict[int, Job] = {}
@@ -35,7 +30,7 @@ class BurstRouter:
         """Services and data-residency jobs stay on the cluster."""
         if job.kind == "service":
             return False
-        return not (isinstance(job, TrainingJob) and job.spec.onprem_only)
+        return not job.onprem_only
 
     def on_submit(self, job: Job) -> None:
         """A job was queued: check on it when the wait limit passes."""
@@ -60,22 +55,13 @@ class BurstRouter:
         sim.at(duration_s, self._finish, job, duration_s)
         sim.request_schedule()
 
-    def _duration_s(self, job: Job, pool) -> float:  # noqa: ANN001
-        if isinstance(job, TrainingJob):
-            ideal = Placement.packed(
-                pool.name, job.num_gpus, pool.gpus_per_node, pool.nodes_per_pod
-            )
-            job.step_s = job.nominal_step_s = self.sim.step_time_for(job, ideal).step_s
-            return job.total_steps * job.step_s
-        return job.estimate_s()
+    def _duration_s(self, job: Job, pool: Pool) -> float:
+        return job.cloud_run_s(pool, self.sim)
 
     def _account(self, job: Job, elapsed_s: float) -> None:
         job.gpu_s = job.num_gpus * elapsed_s
         job.energy_j = job.burst_w * elapsed_s
-        if isinstance(job, TrainingJob):
-            job.steps = min(float(job.total_steps), elapsed_s / job.step_s)
-        else:
-            job.remaining_s = max(0.0, job.remaining_s - elapsed_s)  # type: ignore[attr-defined]
+        job.account_cloud(elapsed_s)
 
     def _finish(self, job: Job, duration_s: float) -> None:
         sim = self.sim

@@ -15,64 +15,42 @@ gets a row if anything it shows changed.
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Callable
 from typing import Any
 
-import simpy
-from pydantic import ValidationError
-from simpy.events import Timeout
-
 from simulator.catalog import Catalog
-from simulator.engine import failure_rates
+from simulator.engine import build, failure_rates
 from simulator.engine.arrivals import SyntheticSource, TraceSource
 from simulator.engine.budget import check_budget
-from simulator.engine.build_out import BuildOut, added_nodes
+from simulator.engine.build_out import BuildOut
 from simulator.engine.burst import BurstRouter
-from simulator.engine.cluster import Allocation, Cluster, Pool
+from simulator.engine.clock import Clock
+from simulator.engine.cluster import Allocation, Pool
 from simulator.engine.fabric import Fabric
-from simulator.engine.jobs import DONE, PENDING, QUEUED, RUNNING, Job
+from simulator.engine.job_table import REJECTED, job_columns
+from simulator.engine.jobs import DONE, QUEUED, RUNNING, Job
 from simulator.engine.placement import PLACEMENTS, PlacementPolicy
 from simulator.engine.power import Power
-from simulator.engine.recorder import Recorder, RunRecord
-from simulator.engine.rng import Streams
+from simulator.engine.recorder import RunRecord
+from simulator.engine.run_meta import run_meta
 from simulator.engine.scheduling import SCHEDULERS, Scheduler
 from simulator.engine.serving.in_cluster import build_services, serving_records
 from simulator.engine.spot import SpotReclaims
 from simulator.engine.step_time import (
     PerfStepTime,
     Placement,
-    PoolHardware,
     StepTime,
     StepTimeFn,
     checked_step_time,
 )
 from simulator.engine.storage import Storage
 from simulator.engine.traces import read_trace
-from simulator.engine.training import TrainingJob
-from simulator.errors import InputError, Problem, problems_from_validation
+from simulator.engine.training import TrainingJob, attach_storage
+from simulator.errors import InputError, Problem
 from simulator.scenario import LoadedScenario, resolve_profile
 from simulator.schema.facility import FacilityProfile
-from simulator.schema.interconnect import InterconnectProfile
-from simulator.schema.scenario import PolicyRef, ref_id
+from simulator.schema.scenario import PolicyRef
 from simulator.schema.storage import StorageProfile
-
-REJECTED = "rejected"
-
-
-class _Call:
-    """A Timeout callback: run `fn(*args)`, then let the Simulation sample its state."""
-
-    __slots__ = ("sim", "fn", "args")
-
-    def __init__(self, sim: Simulation, fn: Callable[..., Any], args: tuple) -> None:
-        self.sim, self.fn, self.args = sim, fn, args
-
-    def __call__(self, _event: Any) -> None:
-        sim = self.sim
-        sim.events_processed += 1
-        self.fn(*self.args)
-        sim.sample()
 
 
 class Simulation:
@@ -103,12 +81,12 @@ class Simulation:
         self.seed = s.seed if seed is None else int(seed)
         if not 0 <= self.seed < 2**63:  # the scenario schema's range; numpy needs >= 0
             raise InputError([Problem("--seed", "", f"expected 0 to 2**63-1 (got {self.seed})")])
-        self.env = simpy.Environment()
-        self.streams = Streams(self.seed)
-        self.recorder = Recorder()
+        self.clock = Clock(self.seed)
+        self.env = self.clock.env
+        self.streams = self.clock.streams
+        self.recorder = self.clock.recorder
         self.horizon_s = s.horizon_days * 86400.0
         check_budget(loaded, self.horizon_s)  # refuse what cannot finish, before building it
-        self.events_processed = 0
         self.jobs: list[Job] = []
         self.running: dict[int, Job] = {}
         self._schedule_pending = False
@@ -124,7 +102,9 @@ class Simulation:
         self.placement_policy: PlacementPolicy = self._policy(
             PLACEMENTS, s.policies.placement, "policies.placement"
         )
-        self.cluster = self._build_cluster(catalog)
+        self.cluster = build.build_cluster(
+            self.loaded, catalog, self.facility, self.placement_policy, self.file
+        )
         cap_kw = s.policies.power.cap_kw or self.facility.power_cap_kw
         self.power = Power(
             self.cluster,
@@ -134,7 +114,7 @@ class Simulation:
             clock=lambda: self.env.now,
         )
         self.power.on_throttle = self._throttle_changed
-        self.build_out = BuildOut(self)
+        self.build_out = BuildOut(self, s.cluster, self.horizon_s)
         if cap_kw and cap_kw * 1000.0 <= self.power.baseline_w:
             field = "policies.power.cap_kw" if s.policies.power.cap_kw else "cluster.facility"
             raise InputError(
@@ -153,110 +133,32 @@ class Simulation:
                 catalog, "storage", tier.profile, self.file, f"cluster.storage[{i}].profile"
             )
             tiers.append((profile, tier.capacity_tb, tier.role))
-        self.storage = Storage(self, tiers)
-        self.pool_hardware, nic_bps = self._pool_hardware(catalog)
+        self.storage = Storage(self.clock, tiers)
+        self.pool_hardware, nic_bps = build.pool_hardware(
+            catalog, self.cluster, s.cluster.fabric, self.file
+        )
         self.fabric: Fabric | None = (
-            Fabric(self, self.cluster, nic_bps, s.cluster.fabric.oversubscription)
+            Fabric(self.clock, self.cluster, nic_bps, s.cluster.fabric.oversubscription)
             if self.cluster.num_pods > 1
             else None
         )
         self.step_time_fn: StepTimeFn = step_time or PerfStepTime(self.pool_hardware)
-        self._failures()
+        self._failure_model = build.FailureModel(s.policies.failures)
+        self.failure_causes = self._failure_model.causes
+        self.failure_rate_per_gpu_s = self._failure_model.rate_per_gpu_s
         self.scheduler: Scheduler = self._policy(
             SCHEDULERS, s.policies.scheduler, "policies.scheduler", self
         )
         burst = s.cluster.burst
         self.burst = BurstRouter(self, burst.wait_limit_hours * 3600.0) if burst else None
-        self.spot = SpotReclaims(self)
+        self.spot = SpotReclaims(self, self.streams, s.cluster.pools)
         self._sources: list[Any] = []
         self._build_workloads()
+        self.clock.after_event = self.sample
 
     # ------------------------------------------------------------------ building
     def _policy(self, registry: dict, ref: PolicyRef, where: str, *extra: Any) -> Any:
-        cls = registry.get(ref.kind)
-        if cls is None:
-            known = ", ".join(sorted(registry))
-            raise InputError(
-                [Problem(self.file, f"{where}.kind", f"unknown kind {ref.kind!r} (known: {known})")]
-            )
-        try:
-            params = cls.Params.model_validate(ref.params)
-            return cls(*extra, params)
-        except ValidationError as exc:
-            raise InputError(problems_from_validation(exc, self.file, f"{where}.params")) from None
-        except ValueError as exc:
-            raise InputError([Problem(self.file, f"{where}.params", str(exc))]) from None
-
-    def _build_cluster(self, catalog: Catalog) -> Cluster:
-        s = self.scenario
-        pools = []
-        added = added_nodes(s.cluster)
-        for pool in s.cluster.pools:
-            node = self.loaded.pool_nodes[pool.name]
-            count = pool.count + added.get(pool.name, 0)
-            pools.append((pool.name, node, catalog.gpu(node.gpu), count))
-        max_node_w = max(node.max_power_w for _, node, _, _ in pools)
-        rack_w = self.facility.max_kw_per_rack * 1000.0
-        rack_cap = math.floor(rack_w / max_node_w + 1e-9)
-        if rack_cap < 1:
-            raise InputError(
-                [
-                    Problem(
-                        self.file,
-                        "cluster.facility",
-                        f"a node draws up to {max_node_w / 1000:g} kW, more than the facility's "
-                        f"{self.facility.max_kw_per_rack:g} kW per rack "
-                        f"({self.facility.cooling} cooling)",
-                    )
-                ]
-            )
-        nodes_per_rack = s.cluster.nodes_per_rack or rack_cap
-        return Cluster(
-            pools,
-            nodes_per_pod=s.cluster.fabric.nodes_per_pod,
-            nodes_per_rack=nodes_per_rack,
-            rack_cap=min(rack_cap, nodes_per_rack),
-            spares_per_pool=self.placement_policy.params.spare_nodes_per_pool,
-        )
-
-    def _pool_hardware(self, catalog: Catalog) -> tuple[dict[str, PoolHardware], list[float]]:
-        fabric = self.scenario.cluster.fabric
-        override: InterconnectProfile | None = None
-        if fabric.interconnect is not None:
-            override = resolve_profile(  # type: ignore[assignment]
-                catalog,
-                "interconnect",
-                fabric.interconnect,
-                self.file,
-                "cluster.fabric.interconnect",
-            )
-        hardware, nic_bps = {}, []
-        for pool in self.cluster.pools:
-            nic, count = catalog.scale_out_nic(pool.node)
-            out = override or nic
-            hardware[pool.name] = PoolHardware(
-                node=pool.node,
-                gpu=pool.gpu,
-                scale_up=catalog.interconnect(pool.node.scale_up) if pool.node.scale_up else None,
-                scale_out=out,
-                nics_per_node=count,
-                oversubscription=fabric.oversubscription,
-            )
-            nic_bps.append(out.bandwidth_gb_per_s * 1e9 * count * out.achievable_fraction)
-        return hardware, nic_bps
-
-    def _failures(self) -> None:
-        policy = self.scenario.policies.failures
-        self.failure_causes = failure_rates.RATE_SETS[policy.rates]
-        per_hour = sum(c.per_gpu_hour for c in self.failure_causes)
-        enabled = policy.enabled and policy.rate_multiplier > 0
-        self.failure_rate_per_gpu_s = per_hour / 3600.0 * policy.rate_multiplier if enabled else 0.0
-        total = sum(c.count for c in self.failure_causes)
-        self._cause_cdf = []
-        acc = 0
-        for cause in self.failure_causes:
-            acc += cause.count
-            self._cause_cdf.append(acc / total)
+        return build.policy(registry, ref, where, self.file, *extra)
 
     def _build_workloads(self) -> None:
         s = self.scenario
@@ -268,28 +170,7 @@ class Simulation:
             where = f"workloads.training_jobs[{i}]"
             job = TrainingJob(len(self.jobs), spec, self.loaded.models[spec.name], i, where)
             job.fail_rng = self.streams.get("failures", i)
-            if spec.checkpoint.policy != "none":
-                job.ckpt_tier = self.storage.for_role("checkpoint", spec.checkpoint.storage)
-                if job.ckpt_tier is None:
-                    problems.append(
-                        Problem(
-                            file,
-                            f"{where}.checkpoint",
-                            "checkpointing needs a storage tier with role checkpoint or both "
-                            "in cluster.storage (or policy: none)",
-                        )
-                    )
-            if spec.dataset_tb:
-                job.data_tier = self.storage.for_role("dataset")
-                if job.data_tier is None:
-                    problems.append(
-                        Problem(
-                            file,
-                            f"{where}.dataset_tb",
-                            "streaming a dataset needs a storage tier with role dataset or "
-                            "both in cluster.storage",
-                        )
-                    )
+            problems += attach_storage(job, self.storage, file)
             pools = self.pools_for(job)
             if pools and not problems:
                 pool = pools[0]
@@ -336,11 +217,14 @@ class Simulation:
         """Simulated seconds since the start."""
         return self.env.now
 
+    @property
+    def events_processed(self) -> int:
+        """Events run so far (the clock counts them)."""
+        return self.clock.events_processed
+
     def at(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
         """Call `fn(*args)` after `delay` simulated seconds."""
-        if delay == math.inf:
-            return
-        Timeout(self.env, delay).callbacks.append(_Call(self, fn, args))
+        self.clock.at(delay, fn, *args)
 
     def next_job_id(self) -> int:
         """A fresh job id (ids follow submission order, so runs stay reproducible)."""
@@ -376,7 +260,7 @@ class Simulation:
         """The placement shape of a running job, for the step-time model."""
         pool = self.cluster.pools[job.pool_index]
         alloc = job.alloc
-        tp = job.spec.parallelism.tp if isinstance(job, TrainingJob) else 1
+        tp = job.tensor_parallel
         domain_of = self.cluster.domain_of
         in_domain = True
         rank = 0
@@ -450,12 +334,7 @@ class Simulation:
             now, "start", job.id, job.name, allocation[0][0], len(allocation), pool.name
         )
         self.scheduler.on_start(job)
-        if isinstance(job, TrainingJob) and job.data_tier is not None and not job.data_held:
-            job.data_held = job.data_tier.reserve(job.dataset_bytes)
-            if not job.data_held:
-                self.recorder.event(
-                    now, "storage_full", job.id, job.name, -1, job.dataset_bytes, job.data_tier.id
-                )
+        job.claim_storage(self)
         job.start(self)
         return True
 
@@ -478,13 +357,12 @@ class Simulation:
         self._release(job)
         job.state = DONE
         job.end_s = self.now
-        if isinstance(job, TrainingJob):
-            job.finish_cleanup()
+        job.finish_cleanup()
         self.recorder.event(self.now, "end", job.id, job.name)
 
     def _interrupt(self, job: Job, kind: str, reason: str) -> None:
         lost = job.stop(self, reason)
-        job.lost_work_s += lost if not isinstance(job, TrainingJob) else 0.0
+        job.book_lost_work(lost)
         self._release(job)
         job.state = QUEUED
         self.queued += 1
@@ -545,8 +423,7 @@ class Simulation:
 
     def draw_cause(self, rng: Any) -> failure_rates.Cause:
         """A failure cause, in proportion to the rate set's counts."""
-        i = bisect.bisect_right(self._cause_cdf, rng.random())
-        return self.failure_causes[min(i, len(self.failure_causes) - 1)]
+        return self._failure_model.draw(rng)
 
     def _throttle_changed(self, throttle: float) -> None:
         now = self.now
@@ -601,128 +478,22 @@ class Simulation:
             self.burst.wrap_up()
         self.power.finish()
         return RunRecord(
-            jobs=self._job_columns(),
+            jobs=job_columns(self.jobs, self.cluster, now),
             events=self.recorder.events,
             timeline=self.recorder.timeline,
-            meta={**self._meta(), "serving": serving_records(self.services, now)},
+            meta={
+                **run_meta(
+                    self.scenario,
+                    seed=self.seed,
+                    horizon_s=self.horizon_s,
+                    cluster=self.cluster,
+                    facility=self.facility,
+                    power=self.power,
+                    storage=self.storage,
+                    failure_rate_per_gpu_s=self.failure_rate_per_gpu_s,
+                    trace_skipped=self.trace_skipped,
+                    events_processed=self.clock.events_processed,
+                ),
+                "serving": serving_records(self.services, now),
+            },
         )
-
-    def _job_columns(self) -> dict[str, list[Any]]:
-        now = self.now
-        status_names = {
-            DONE: "completed",
-            RUNNING: "running",
-            QUEUED: "queued",
-            PENDING: "pending",
-            REJECTED: "rejected",
-        }
-        cols: dict[str, list[Any]] = {
-            k: []
-            for k in (
-                "job_id",
-                "name",
-                "kind",
-                "tenant",
-                "priority",
-                "pool",
-                "num_gpus",
-                "status",
-                "submit_s",
-                "start_s",
-                "end_s",
-                "wait_s",
-                "run_s",
-                "gpu_hours",
-                "useful_s",
-                "goodput",
-                "failures",
-                "preemptions",
-                "checkpoints",
-                "lost_work_s",
-                "energy_kwh",
-                "first_nodes",
-                "first_pods",
-                "total_steps",
-                "steps_done",
-                "step_time_s",
-                "checkpoint_interval_s",
-                "burst",
-            )
-        }
-        nan = float("nan")
-        for job in self.jobs:
-            started = job.starts > 0
-            end = job.end_s if job.state == DONE else (now if started else nan)
-            run_s = end - job.first_start_s if started else nan
-            useful = job.useful_s() if started else 0.0
-            extra = job.extra_record()
-            pool = self.cluster.pools[job.pool_index].name if job.pool_index >= 0 else job.pool
-            row = {
-                "job_id": job.id,
-                "name": job.name,
-                "kind": job.kind,
-                "tenant": job.tenant,
-                "priority": job.priority,
-                "pool": pool or "",
-                "num_gpus": job.num_gpus,
-                "status": status_names.get(job.state, job.state),
-                "submit_s": job.submit_s,
-                "start_s": job.first_start_s,
-                "end_s": job.end_s,
-                "wait_s": job.first_start_s - job.submit_s if started else nan,
-                "run_s": run_s,
-                "gpu_hours": job.gpu_s / 3600.0,
-                "useful_s": useful,
-                "goodput": useful / run_s if started and run_s > 0 else nan,
-                "failures": job.failures,
-                "preemptions": job.preemptions,
-                "checkpoints": job.checkpoints,
-                "lost_work_s": job.lost_work_s,
-                "energy_kwh": job.energy_j / 3.6e6,
-                "first_nodes": job.first_nodes,
-                "first_pods": job.first_pods,
-                "total_steps": extra.get("total_steps", 0),
-                "steps_done": extra.get("steps_done", nan),
-                "step_time_s": extra.get("step_time_s", nan),
-                "checkpoint_interval_s": extra.get("checkpoint_interval_s", nan),
-                "burst": job.burst,
-            }
-            for key, value in row.items():
-                cols[key].append(value)
-        return cols
-
-    def _meta(self) -> dict[str, Any]:
-        s = self.scenario
-        f = self.facility
-        return {
-            "scenario": s.name,
-            "seed": self.seed,
-            "horizon_s": self.horizon_s,
-            "total_gpus": self.cluster.total_gpus,
-            "nodes": self.cluster.num_nodes,
-            "pods": self.cluster.num_pods,
-            "nodes_per_rack": self.cluster.nodes_per_rack,
-            "active_nodes_per_rack_cap": self.cluster.rack_cap,
-            "scheduler": s.policies.scheduler.kind,
-            "placement": s.policies.placement.kind,
-            "facility": f.id,
-            "pue": f.pue,
-            "carbon_g_per_kwh": f.carbon_g_per_kwh,
-            "electricity_usd_per_kwh": f.electricity_usd_per_kwh,
-            "power_cap_kw": self.power.cap_w / 1000.0 if self.power.cap_w else None,
-            "power_enforcement": s.policies.power.enforcement if self.power.cap_w else None,
-            "it_energy_kwh": self.power.energy_j / 3.6e6,
-            "peak_it_kw": self.power.peak_it_w / 1000.0,
-            "idle_it_kw": sum(
-                pp.node_idle_w * p.count
-                for pp, p in zip(self.power.pools, self.cluster.pools, strict=True)
-            )
-            / 1000.0,
-            "failure_rate_per_gpu_hour": self.failure_rate_per_gpu_s * 3600.0,
-            "failure_rates": s.policies.failures.rates,
-            "storage_peak_used_tb": {t.id: t.peak_used_b / 1e12 for t in self.storage.tiers},
-            "trace_jobs_skipped": self.trace_skipped,
-            "events_processed": self.events_processed,
-            "services": [svc.name for svc in s.workloads.inference_services],
-            "storage_tiers": [ref_id(t.profile) for t in s.cluster.storage],
-        }

@@ -13,17 +13,20 @@ not modelled here; the step-time model already charges a lone job for oversubscr
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from simulator.engine.cluster import Cluster
 from simulator.engine.flows import FlowNetwork, Link
+
+if TYPE_CHECKING:
+    from simulator.engine.clock import Timed
 
 
 class Fabric:
     """Pod uplinks on a flow network."""
 
     def __init__(
-        self, sim: Any, cluster: Cluster, node_nic_bps: list[float], oversubscription: float
+        self, sim: Timed, cluster: Cluster, node_nic_bps: list[float], oversubscription: float
     ) -> None:
         self.network = FlowNetwork(sim, "fabric")
         self.cluster = cluster

@@ -15,7 +15,10 @@ anything else that shares a budget.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simulator.engine.clock import Timed
 
 _EPS = 1e-12
 
@@ -97,7 +100,7 @@ def max_min_rates(flows: list[Flow]) -> dict[Flow, float]:
 class FlowNetwork:
     """Links and the flows sharing them, driven by a Simulation's clock."""
 
-    def __init__(self, sim: Any, name: str) -> None:
+    def __init__(self, sim: Timed, name: str) -> None:
         self.sim = sim
         self.name = name
         self.links: dict[str, Link] = {}

@@ -10,12 +10,68 @@ change, and an event whose token is stale does nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from simulator.engine.core import Simulation
+from simulator.engine.fabric import Fabric
+from simulator.engine.failure_rates import Cause
+from simulator.engine.power import Power
+from simulator.engine.recorder import Recorder
+from simulator.engine.step_time import Placement, StepTime
+from simulator.engine.storage import Storage
 
 PENDING, QUEUED, RUNNING, DONE = "pending", "queued", "running", "done"
+
+
+class JobHost(Protocol):
+    """What a running job may ask of the simulation that placed it.
+
+    Declared here, next to the jobs that use it, so that jobs depend on this contract and not
+    on the Simulation class (which imports them): the engine has no import cycle.
+    """
+
+    power: Power
+    recorder: Recorder
+    storage: Storage
+    fabric: Fabric | None
+    failure_rate_per_gpu_s: float
+
+    @property
+    def now(self) -> float:
+        """Simulated seconds."""
+        ...
+
+    def at(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
+        """Call `fn(*args)` after `delay` seconds."""
+        ...
+
+    def finish_job(self, job: Job) -> None:
+        """The job completed its work: release its GPUs."""
+        ...
+
+    def requeue(self, job: Job, reason: str) -> None:
+        """The job gives up its GPUs and waits again."""
+        ...
+
+    def placement_of(self, job: Job) -> Placement:
+        """The placement shape of the running job."""
+        ...
+
+    def step_time_for(self, job: Any, where: Placement) -> StepTime:
+        """A training job's step time on `where`."""
+        ...
+
+    def draw_cause(self, rng: Any) -> Cause:
+        """A failure cause, in proportion to the rate set's counts."""
+        ...
+
+    def node_failed(self, node: int, cause: Cause, job: Job) -> None:
+        """A hardware failure on `node` under `job`."""
+        ...
+
+    def replace_lost_gpus(self, job: Job) -> bool:
+        """Give a job that lost a node a spare; False if none."""
+        ...
 
 
 class Job:
@@ -70,19 +126,28 @@ class Job:
         self.static_w = 0.0
         self.dyn_w = 0.0
 
-    # -- hooks the Simulation calls
-    def start(self, sim: Simulation) -> None:
+    # -- the Job protocol: hooks the Simulation (and the burst router) call; a kind of job
+    #    overrides what differs, so the engine never asks which kind a job is
+    onprem_only = False
+    """True: the job may not burst to the cloud (data residency)."""
+
+    @property
+    def tensor_parallel(self) -> int:
+        """GPUs per tensor-parallel group (1: the job has no TP groups to keep in a domain)."""
+        return 1
+
+    def start(self, sim: JobHost) -> None:
         """The job got its GPUs (`self.alloc`) and begins (or resumes) work."""
         raise NotImplementedError
 
-    def stop(self, sim: Simulation, reason: str) -> float:
+    def stop(self, sim: JobHost, reason: str) -> float:
         """The job loses its GPUs before finishing; returns work seconds lost."""
         raise NotImplementedError
 
     def settle(self, now: float) -> None:
         """Bring progress up to `now` at the current rate (before a rate change)."""
 
-    def apply_throttle(self, sim: Simulation, throttle: float) -> None:
+    def apply_throttle(self, sim: JobHost, throttle: float) -> None:
         """Re-plan the next event at the new throttle factor (progress already settled)."""
 
     def estimate_s(self) -> float:
@@ -96,6 +161,24 @@ class Job:
     def extra_record(self) -> dict[str, Any]:
         """Kind-specific columns for the jobs table."""
         return {}
+
+    def book_lost_work(self, lost_s: float) -> None:
+        """Count work seconds lost to an interruption (`stop`'s return value)."""
+        self.lost_work_s += lost_s
+
+    def claim_storage(self, host: JobHost) -> None:
+        """Book storage the job needs while placed (called once per placement, before start)."""
+
+    def finish_cleanup(self) -> None:
+        """Let go of what the job holds besides GPUs, once it is done."""
+
+    def cloud_run_s(self, pool: Any, host: JobHost) -> float:
+        """How long the job runs in the cloud at full speed (it bursts from `pool`)."""
+        return self.estimate_s()
+
+    def account_cloud(self, elapsed_s: float) -> None:
+        """Progress after `elapsed_s` seconds in the cloud."""
+        raise NotImplementedError
 
 
 class OpaqueJob(Job):
@@ -126,17 +209,17 @@ class OpaqueJob(Job):
         self.seg_t = 0.0
         self.done_s = 0.0
 
-    def start(self, sim: Simulation) -> None:
+    def start(self, sim: JobHost) -> None:
         self.seg_t = sim.now
         self.rate = sim.power.throttle
         sim.power.set_job(self, sim.power.pools[self.pool_index].state_dyn_w["compute"], True)
         self.reschedule(sim)
 
-    def reschedule(self, sim: Simulation) -> None:
+    def reschedule(self, sim: JobHost) -> None:
         self.token += 1
         sim.at(self.remaining_s / self.rate, self._finish, sim, self.token)
 
-    def _finish(self, sim: Simulation, token: int) -> None:
+    def _finish(self, sim: JobHost, token: int) -> None:
         if token != self.token:
             return
         self.remaining_s = 0.0
@@ -148,12 +231,12 @@ class OpaqueJob(Job):
             self.remaining_s = max(0.0, self.remaining_s - (now - self.seg_t) * self.rate)
         self.seg_t = now
 
-    def apply_throttle(self, sim: Simulation, throttle: float) -> None:
+    def apply_throttle(self, sim: JobHost, throttle: float) -> None:
         """Run at `throttle` x full speed from now on (progress already settled)."""
         self.rate = throttle
         self.reschedule(sim)
 
-    def stop(self, sim: Simulation, reason: str) -> float:
+    def stop(self, sim: JobHost, reason: str) -> float:
         self.settle(sim.now)
         self.token += 1
         done = self.work_s - self.remaining_s
@@ -167,3 +250,6 @@ class OpaqueJob(Job):
 
     def useful_s(self) -> float:
         return self.work_s - self.remaining_s if self.state != DONE else self.work_s
+
+    def account_cloud(self, elapsed_s: float) -> None:
+        self.remaining_s = max(0.0, self.remaining_s - elapsed_s)

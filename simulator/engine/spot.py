@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 from simulator.engine.cluster import DOWN, Pool
 
 if TYPE_CHECKING:
-    from simulator.engine.core import Simulation
+    from simulator.engine.hosts import NodeEvents
+    from simulator.engine.rng import Streams
+    from simulator.schema.scenario import NodePool as PoolSpec
 
 RECLAIMABLE = (0, 2)
 """Node states a reclaim can hit: in service (UP) or held as a spare (SPARE)."""
@@ -24,15 +26,15 @@ RECLAIMABLE = (0, 2)
 class SpotReclaims:
     """One reclaim process per spot pool."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: NodeEvents, streams: Streams, specs: list[PoolSpec]) -> None:
         self.sim = sim
         self.reclaims = 0
-        for spec, pool in zip(sim.scenario.cluster.pools, sim.cluster.pools, strict=True):
+        for spec, pool in zip(specs, sim.cluster.pools, strict=True):
             spot = spec.spot
             if spot is None or spot.interruptions_per_node_hour <= 0:
                 continue
             rate_per_s = spot.interruptions_per_node_hour * pool.count / 3600.0
-            rng = sim.streams.get("spot", pool.index)
+            rng = streams.get("spot", pool.index)
             reacquire_s = spot.reacquire_minutes * 60.0
             sim.at(
                 rng.exponential(1.0 / rate_per_s), self._reclaim, pool, rng, rate_per_s, reacquire_s

@@ -9,10 +9,13 @@ until the new one commits) and when a job starts streaming its dataset.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from simulator.engine.flows import FlowNetwork
 from simulator.schema.storage import StorageProfile
+
+if TYPE_CHECKING:
+    from simulator.engine.clock import Timed
 
 GB = 1e9
 TB = 1e12
@@ -59,7 +62,7 @@ class StorageTier:
 class Storage:
     """The cluster's tiers on one flow network."""
 
-    def __init__(self, sim: Any, tiers: list[tuple[StorageProfile, float | None, str]]) -> None:
+    def __init__(self, sim: Timed, tiers: list[tuple[StorageProfile, float | None, str]]) -> None:
         self.network = FlowNetwork(sim, "storage")
         self.tiers = [StorageTier(self.network, p, cap, role) for p, cap, role in tiers]
         self.by_id = {t.id: t for t in self.tiers}

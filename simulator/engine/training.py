@@ -30,15 +30,16 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.engine.failure_rates import DETECTION_S, RESTART_S
 from simulator.engine.flows import Flow
-from simulator.engine.jobs import DONE, Job
+from simulator.engine.jobs import DONE, Job, JobHost
 from simulator.engine.step_time import Placement
+from simulator.errors import Problem
 from simulator.perf.transformer_flops import total_params
 from simulator.schema.model import TransformerModel
 from simulator.schema.scenario import TrainingJob as TrainingSpec
 
 if TYPE_CHECKING:
-    from simulator.engine.core import Simulation
-    from simulator.engine.storage import StorageTier
+    from simulator.engine.cluster import Pool
+    from simulator.engine.storage import Storage, StorageTier
 
 CHECKPOINT_BYTES_PER_PARAM = 14.0
 """16-bit weights plus fp32 master weights, momentum and variance (ZeRO accounting, less the
@@ -49,6 +50,35 @@ GRADIENT_BYTES_PER_PARAM = 2.0
 
 LORA_CHECKPOINT_FRACTION = 0.01
 """A LoRA checkpoint holds only the adapters: about 1% of the base model's state (assumption)."""
+
+
+def attach_storage(job: TrainingJob, storage: Storage, file: str) -> list[Problem]:
+    """Give `job` its checkpoint and dataset tiers; a problem for each role the cluster lacks."""
+    spec, where = job.spec, job.where
+    problems = []
+    if spec.checkpoint.policy != "none":
+        job.ckpt_tier = storage.for_role("checkpoint", spec.checkpoint.storage)
+        if job.ckpt_tier is None:
+            problems.append(
+                Problem(
+                    file,
+                    f"{where}.checkpoint",
+                    "checkpointing needs a storage tier with role checkpoint or both "
+                    "in cluster.storage (or policy: none)",
+                )
+            )
+    if spec.dataset_tb:
+        job.data_tier = storage.for_role("dataset")
+        if job.data_tier is None:
+            problems.append(
+                Problem(
+                    file,
+                    f"{where}.dataset_tb",
+                    "streaming a dataset needs a storage tier with role dataset or both "
+                    "in cluster.storage",
+                )
+            )
+    return problems
 
 
 def total_steps(spec: TrainingSpec) -> int:
@@ -119,9 +149,29 @@ class TrainingJob(Job):
         self.data_held = False
         self.fail_rng: Any = None
         self.uplinks: list = []
+        self.onprem_only = spec.onprem_only
+
+    @property
+    def tensor_parallel(self) -> int:
+        return self.spec.parallelism.tp
 
     # ------------------------------------------------------------------ start / restart
-    def start(self, sim: Simulation) -> None:
+    def claim_storage(self, host: JobHost) -> None:
+        """Book the dataset on its tier for as long as the job is placed (once booked, kept)."""
+        if self.data_tier is not None and not self.data_held:
+            self.data_held = self.data_tier.reserve(self.dataset_bytes)
+            if not self.data_held:
+                host.recorder.event(
+                    host.now,
+                    "storage_full",
+                    self.id,
+                    self.name,
+                    -1,
+                    self.dataset_bytes,
+                    self.data_tier.id,
+                )
+
+    def start(self, sim: JobHost) -> None:
         self.placement = sim.placement_of(self)
         if sim.fabric is not None and self.placement.pods > 1:
             self.uplinks = sim.fabric.uplinks_of(self.alloc)
@@ -139,7 +189,7 @@ class TrainingJob(Job):
         else:
             self._compute(sim)
 
-    def _plan_checkpoints(self, sim: Simulation) -> None:
+    def _plan_checkpoints(self, sim: JobHost) -> None:
         policy = self.spec.checkpoint.policy
         self.ckpt_every, self.interval_s = 0, float("inf")
         if policy == "none" or self.ckpt_tier is None:
@@ -154,14 +204,14 @@ class TrainingJob(Job):
             self.interval_s = math.sqrt(2.0 * (1.0 / rate) * write_s)
         self.ckpt_every = max(1, round(self.interval_s / self.step_s))
 
-    def _arm_failure(self, sim: Simulation) -> None:
+    def _arm_failure(self, sim: JobHost) -> None:
         self.fail_token += 1
         rate = sim.failure_rate_per_gpu_s * self.num_gpus
         if rate > 0:
             sim.at(self.fail_rng.exponential(1.0 / rate), self._fail, sim, self.fail_token)
 
     # ------------------------------------------------------------------ phases
-    def _restore(self, sim: Simulation) -> None:
+    def _restore(self, sim: JobHost) -> None:
         self.phase = "restore"
         sim.power.set_job(self, sim.power.pools[self.pool_index].state_dyn_w["stalled"], False)
         tier = self.ckpt_tier
@@ -178,14 +228,14 @@ class TrainingJob(Job):
         self.flows["restore"] = flow
         sim.storage.network.start(flow)
 
-    def _restored(self, sim: Simulation, token: int) -> None:
+    def _restored(self, sim: JobHost, token: int) -> None:
         self.flows.pop("restore", None)
         if token != self.token:
             return
         sim.recorder.event(sim.now, "restore", self.id, self.name, -1, float(self.committed))
         self._compute(sim)
 
-    def _compute(self, sim: Simulation) -> None:
+    def _compute(self, sim: JobHost) -> None:
         self.phase = "compute"
         self.seg_t = sim.now
         self.throttle = sim.power.throttle
@@ -225,7 +275,7 @@ class TrainingJob(Job):
             s = min(s, fabric.rate * self.step_s / self.cross_pod_bytes_per_step)
         return s
 
-    def _plan_segment(self, sim: Simulation) -> None:
+    def _plan_segment(self, sim: JobHost) -> None:
         speed = self.speed()
         pp = sim.power.pools[self.pool_index]
         dyn = pp.state_dyn_w
@@ -248,16 +298,16 @@ class TrainingJob(Job):
             self.steps = min(self.target, self.steps + (now - self.seg_t) * self.rate)
             self.seg_t = now
 
-    def apply_throttle(self, sim: Simulation, throttle: float) -> None:
+    def apply_throttle(self, sim: JobHost, throttle: float) -> None:
         if self.phase == "compute":
             self._plan_segment(sim)
 
-    def _rerated(self, sim: Simulation) -> None:
+    def _rerated(self, sim: JobHost) -> None:
         if self.phase == "compute" and self.state == "running":
             self.settle(sim.now)
             self._plan_segment(sim)
 
-    def _boundary(self, sim: Simulation, token: int) -> None:
+    def _boundary(self, sim: JobHost, token: int) -> None:
         if token != self.token:
             return
         self.settle(sim.now)
@@ -269,7 +319,7 @@ class TrainingJob(Job):
             return
         self._checkpoint(sim)
 
-    def _checkpoint(self, sim: Simulation) -> None:
+    def _checkpoint(self, sim: JobHost) -> None:
         tier = self.ckpt_tier
         assert tier is not None
         asynchronous = self.spec.checkpoint.asynchronous
@@ -312,7 +362,7 @@ class TrainingJob(Job):
             sim.power.set_job(self, sim.power.pools[self.pool_index].state_dyn_w["stalled"], False)
             sim.storage.network.start(write)
 
-    def _written(self, sim: Simulation, snapshot: int, token: int, flow: Flow) -> None:
+    def _written(self, sim: JobHost, snapshot: int, token: int, flow: Flow) -> None:
         if self.flows.get("write") is flow:
             del self.flows["write"]
         tier = self.ckpt_tier
@@ -325,7 +375,7 @@ class TrainingJob(Job):
         if not self.spec.checkpoint.asynchronous and token == self.token:
             self._compute(sim)
 
-    def _stop_flows(self, sim: Simulation, names: tuple[str, ...]) -> None:
+    def _stop_flows(self, sim: JobHost, names: tuple[str, ...]) -> None:
         for name in names:
             flow = self.flows.pop(name, None)
             if flow is None:
@@ -336,7 +386,7 @@ class TrainingJob(Job):
                 self.ckpt_tier.free(self.ckpt_bytes)
 
     # ------------------------------------------------------------------ interruptions
-    def _lose_work(self, sim: Simulation) -> float:
+    def _lose_work(self, sim: JobHost) -> float:
         self.settle(sim.now)
         self._stop_flows(sim, ("data", "fabric", "write", "restore"))
         lost = max(0.0, self.steps - self.committed) * self.step_s
@@ -345,7 +395,7 @@ class TrainingJob(Job):
         self.token += 1
         return lost
 
-    def _fail(self, sim: Simulation, token: int) -> None:
+    def _fail(self, sim: JobHost, token: int) -> None:
         if token != self.fail_token or self.state != "running":
             return
         self.fail_token += 1
@@ -360,7 +410,7 @@ class TrainingJob(Job):
             sim.node_failed(node, cause, self)
         sim.at(DETECTION_S + RESTART_S, self._restart, sim, self.token)
 
-    def _restart(self, sim: Simulation, token: int) -> None:
+    def _restart(self, sim: JobHost, token: int) -> None:
         if token != self.token or self.state != "running":
             return
         if sum(g for _, g in self.alloc) < self.num_gpus and not sim.replace_lost_gpus(self):
@@ -368,7 +418,7 @@ class TrainingJob(Job):
             return
         self.start(sim)
 
-    def stop(self, sim: Simulation, reason: str) -> float:
+    def stop(self, sim: JobHost, reason: str) -> float:
         self.fail_token += 1
         lost = self._lose_work(sim)
         self.phase = "queued"
@@ -396,6 +446,18 @@ class TrainingJob(Job):
         done = self.total_steps if self.state == DONE else self.steps
         nominal = self.nominal_step_s if not math.isnan(self.nominal_step_s) else 0.0
         return done * nominal
+
+    def book_lost_work(self, lost_s: float) -> None:
+        """Nothing: `_lose_work` already counted the steps since the last checkpoint."""
+
+    def cloud_run_s(self, pool: Pool, host: JobHost) -> float:
+        """All steps at the step time of the ideal placement on the pool's hardware."""
+        ideal = Placement.packed(pool.name, self.num_gpus, pool.gpus_per_node, pool.nodes_per_pod)
+        self.step_s = self.nominal_step_s = host.step_time_for(self, ideal).step_s
+        return self.total_steps * self.step_s
+
+    def account_cloud(self, elapsed_s: float) -> None:
+        self.steps = min(float(self.total_steps), elapsed_s / self.step_s)
 
     def extra_record(self) -> dict[str, Any]:
         return {

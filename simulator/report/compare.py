@@ -50,7 +50,7 @@ def _timeline_overlay(
         tl = results.timeline
         if tl.empty or column not in tl:
             continue
-        total = float(results.summary.get("total_gpus") or 0)
+        total = float(results.summary.total_gpus)
         scale = 1.0 / total if per_gpu and total else 1.0
         add_step(fig, tl, column, name, axis, end, COLORS[i % len(COLORS)], scale=scale)
         drawn = True

@@ -38,7 +38,7 @@ def report_directory(directory: str | Path) -> Path:
 
 def run_label(directory: Path, results: Results) -> str:
     """How a run is named in a comparison: its scenario name and directory."""
-    return f"{results.summary.get('scenario', 'run')} [{directory.name}]"
+    return f"{results.summary.scenario} [{directory.name}]"
 
 
 def compare_directories(directories: list[str | Path], out: str | Path) -> Path:

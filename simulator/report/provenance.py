@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from simulator.scenario import LoadedScenario, resolve_profile
+from simulator.schema.run_summary import RunSummary
 from simulator.schema.scenario import ProfileRef, ref_id
 
 INPUT_COLUMNS = ("kind", "id", "name", "used_as", "overrides", "source", "as_of")
@@ -92,7 +93,7 @@ def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
     return frame.sort_values(list(INPUT_COLUMNS), kind="stable").reset_index(drop=True)
 
 
-def racks_table(loaded: LoadedScenario, summary: dict[str, Any]) -> pd.DataFrame:
+def racks_table(loaded: LoadedScenario, summary: RunSummary) -> pd.DataFrame:
     """Per pool: rack power density against the facility's cooling limit."""
     s = loaded.scenario
     facility = resolve_profile(
@@ -100,8 +101,8 @@ def racks_table(loaded: LoadedScenario, summary: dict[str, Any]) -> pd.DataFrame
     )
     limit_kw = facility.max_kw_per_rack
     max_node_kw = max(node.max_power_w for node in loaded.pool_nodes.values()) / 1000.0
-    cap = summary.get("active_nodes_per_rack_cap") or math.floor(limit_kw / max_node_kw + 1e-9)
-    per_rack = summary.get("nodes_per_rack") or s.cluster.nodes_per_rack or cap
+    cap = summary.active_nodes_per_rack_cap or math.floor(limit_kw / max_node_kw + 1e-9)
+    per_rack = summary.nodes_per_rack or s.cluster.nodes_per_rack or cap
     rows = []
     for pool in s.cluster.pools:
         node = loaded.pool_nodes[pool.name]
@@ -123,6 +124,6 @@ def racks_table(loaded: LoadedScenario, summary: dict[str, Any]) -> pd.DataFrame
     return pd.DataFrame(rows, columns=list(RACK_COLUMNS))
 
 
-def input_tables(loaded: LoadedScenario, summary: dict[str, Any]) -> dict[str, pd.DataFrame]:
+def input_tables(loaded: LoadedScenario, summary: RunSummary) -> dict[str, pd.DataFrame]:
     """The tables `infrasim run` saves for the report: `inputs` and `racks`."""
     return {"inputs": inputs_table(loaded), "racks": racks_table(loaded, summary)}

@@ -23,10 +23,10 @@ def render_report(results: Results) -> str:
     """The self-contained HTML report of one run (same results: same bytes)."""
     s = results.summary
     subtitle = (
-        f"{s.get('total_gpus', 0):,} GPUs on {s.get('nodes', 0):,} nodes, "
-        f"{float(s.get('horizon_days', 0)):g} simulated days, seed {s.get('seed', 'n/a')}, "
-        f"scheduler {s.get('scheduler', 'n/a')}, placement {s.get('placement', 'n/a')}, "
-        f"facility {s.get('facility', 'n/a')}."
+        f"{s.total_gpus:,} GPUs on {s.nodes:,} nodes, "
+        f"{s.horizon_days:g} simulated days, seed {s.seed}, "
+        f"scheduler {s.scheduler}, placement {s.placement}, "
+        f"facility {s.facility}."
     )
-    title = f"infrasim report: {s.get('scenario', 'unnamed scenario')}"
+    title = f"infrasim report: {s.scenario}"
     return render_page(title, report_sections(results), subtitle)

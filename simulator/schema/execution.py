@@ -1,6 +1,6 @@
 """How a training job runs: every execution knob once, with one default and one description.
 
-A scenario's training job (`schema/scenario.py`, which adds only lifecycle fields) and
+A scenario's training job (`schema/workloads.py`, which adds only lifecycle fields) and
 `infrasim estimate training` (whose flags are these field names with dashes) both validate
 into `TrainingExecution`, and the performance model reads it through one builder
 (`simulator.perf.training.training_job`). So the same job gives the same step time through
@@ -32,7 +32,9 @@ class Parallelism(StrictModel):
     )
     cp: int = Field(default=1, gt=0, description="context-parallel degree")
     ep: int = Field(default=1, gt=0, description="expert-parallel degree")
-    dp: int | None = Field(default=None, gt=0, description="derived from num_gpus when absent")
+    dp: int | None = Field(
+        default=None, gt=0, description="data-parallel degree; derived from num_gpus when absent"
+    )
     sequence_parallel: bool = Field(default=False, description="Megatron sequence parallelism")
     zero: ZeroStage = Field(default=0, description="ZeRO stage")
     distributed_optimizer: bool = Field(
@@ -52,16 +54,19 @@ class TrainingExecution(StrictModel):
     micro_batch: int | None = Field(
         default=None,
         gt=0,
-        description="sequences per micro-batch; None: automatic (1 with pipeline parallelism, "
-        "else the fastest divisor of the per-replica batch that fits in memory)",
+        description="sequences per micro-batch; automatic when absent (1 with pipeline "
+        "parallelism, else the fastest divisor of the per-replica batch that fits in memory)",
     )
     parallelism: Parallelism = Field(default_factory=Parallelism)
     precision: Precision = Field(default="bf16", description="GEMM precision")
     mode: Mode = Field(
         default="pretrain",
-        description="pretrain, full_finetune or lora (lora when only lora_rank is given)",
+        description="what is trained: pretrain, full_finetune or lora (lora when only lora_rank "
+        "is given)",
     )
-    lora_rank: int | None = Field(default=None, gt=0, description="LoRA adapter rank")
+    lora_rank: int | None = Field(
+        default=None, gt=0, description="LoRA adapter rank (frozen base, adapters on attention)"
+    )
     attention: AttentionKernel = Field(
         default="flash",
         description="attention kernels; 'unfused' materializes the s x s scores (pre-2022 "
@@ -74,13 +79,14 @@ class TrainingExecution(StrictModel):
     )
     overlap_grad_reduce: bool = Field(
         default=True,
-        description="reduce gradients bucket by bucket during the last micro-batch's backward "
-        "(Megatron-core overlap_grad_reduce); false reduces after the backward pass",
+        description="reduce gradients bucket by bucket during the last micro-batch's backward, "
+        "as Megatron-core does; off: after the backward pass",
     )
     dp_bucket_params: int | None = Field(
         default=None,
         gt=0,
-        description="gradient bucket size in parameters; None: Megatron-core's max(40M, 1M x dp)",
+        description="gradient bucket size in parameters; Megatron-core's max(40M, 1M x dp) "
+        "when absent",
     )
 
     @model_validator(mode="before")

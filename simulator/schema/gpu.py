@@ -6,9 +6,10 @@ Peak figures are the vendor's dense (non-sparse) numbers. What a real kernel ach
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from simulator.schema.base import AsOf, Profile, StrictModel
 
@@ -23,6 +24,38 @@ DTYPE_BYTES: dict[str, float] = {
     "int8": 1,
     "fp4": 0.5,
 }
+
+
+def _compiles(pattern: str) -> str:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"not a valid name pattern ({exc})") from None
+    return pattern
+
+
+NamePattern = Annotated[
+    str,
+    Field(
+        min_length=1,
+        description="a name as published cases write it, matched case-insensitively anywhere "
+        "in the text: plain ('H100') or a simple regular expression ('DGX[ -]?A100')",
+    ),
+    AfterValidator(_compiles),
+]
+
+
+class HardwareName(StrictModel):
+    """A name with the note `infrasim validate` shows when a case is mapped by it."""
+
+    pattern: NamePattern
+    note: str = Field(default="", description="why this name maps here (e.g. a close sibling)")
+
+
+HardwareNames = list[NamePattern | HardwareName]
+"""How published cases name a profile's hardware (`matches:`). Naming, not a figure: it needs
+no `source`. `infrasim validate` picks the profile whose name matches the longest stretch of
+a case's hardware text, so adding a GPU or node takes only its YAML file."""
 
 
 class PeakTflops(StrictModel):
@@ -193,6 +226,10 @@ class GpuProfile(Profile):
         gt=0, description="host link (PCIe or C2C) bandwidth per direction"
     )
     efficiency: EfficiencyTable
+    matches: HardwareNames = Field(
+        default_factory=list,
+        description="names published cases use for this GPU (see HardwareNames)",
+    )
 
     @model_validator(mode="after")
     def _power_consistent(self) -> GpuProfile:

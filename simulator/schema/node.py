@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from simulator.schema.base import Profile, ProfileId, StrictModel
+from simulator.schema.gpu import HardwareNames
 
 
 class NicGroup(StrictModel):
@@ -42,6 +43,10 @@ class NodeProfile(Profile):
     rack_units: float = Field(gt=0, description="height in rack units (a full rack is about 48)")
     purchase_price_usd: float | None = Field(default=None, gt=0, description="None if not public")
     price_source: str | None = None
+    matches: HardwareNames = Field(
+        default_factory=list,
+        description="names published cases use for this system (see schema.gpu.HardwareNames)",
+    )
 
     @model_validator(mode="after")
     def _domain_fits(self) -> NodeProfile:

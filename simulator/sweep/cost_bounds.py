@@ -42,6 +42,7 @@ from simulator.economics.energy import energy_cost
 from simulator.economics.months import HOUR_S, Calendar
 from simulator.economics.onprem import price_onprem
 from simulator.economics.purchases import Rented, purchase_of
+from simulator.economics.site import FacilityFigures
 from simulator.economics.usage import Usage
 from simulator.engine import Simulation
 from simulator.errors import InputError
@@ -137,17 +138,17 @@ def option_bounds(
     """Least value of each cost figure of one option (figure name under the option -> USD)."""
     calendar = Calendar(horizon_months_of(loaded), sim.horizon_s)
     facility = sim.facility
-    summary = {
-        "pue": facility.pue,
-        "electricity_usd_per_kwh": facility.electricity_usd_per_kwh,
-        "carbon_g_per_kwh": facility.carbon_g_per_kwh,
-    }
+    site = FacilityFigures(  # no run yet: the facility's figures, no storage used
+        pue=facility.pue,
+        electricity_usd_per_kwh=facility.electricity_usd_per_kwh,
+        carbon_g_per_kwh=facility.carbon_g_per_kwh,
+    )
     purchase = purchase_of(option.purchase)
     if not isinstance(purchase, Rented):  # owned
         usage = floor_usage(calendar, idle_floor_kw(sim, loaded))
-        energy = energy_cost(loaded, usage, summary, None)
+        energy = energy_cost(loaded, usage, site, None)
         return {"total_usd": price_onprem(loaded, option, where, usage, energy).total_usd}
-    total = purchase.bill(loaded, option, where, floor_usage(calendar, 0.0), summary).total_usd
+    total = purchase.bill(loaded, option, where, floor_usage(calendar, 0.0), site).total_usd
     if not purchase.lower_bound_counts_jobs or loaded.scenario.cluster.burst is not None:
         return {"total_usd": total}
     compute, runs = _job_floors(loaded, option, where, calendar, job_floor_s)

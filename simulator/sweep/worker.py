@@ -101,7 +101,7 @@ def run_task(task: RunTask) -> dict[str, Any]:
     except InputError as exc:
         record.update(status="invalid", error="; ".join(str(p) for p in exc.problems), figures={})
     else:
-        figures = flatten(results.summary)
+        figures = flatten(results.summary.to_dict())
         figures.update(time_to_train(results))
         record.update(status="ok", error=None, figures=figures)
     record["elapsed_s"] = time.perf_counter() - started

@@ -30,7 +30,7 @@ def test_json_summary_matches_the_saved_results(runner, tmp_path: Path) -> None:
     summary = json.loads(result.stdout)
     assert summary["jobs_completed"] == 1
     loaded = Results.load(out)
-    assert loaded.summary == json.loads((out / "summary.json").read_text())
+    assert loaded.summary.to_dict() == json.loads((out / "summary.json").read_text())
     assert loaded.summary["jobs_completed"] == 1
     assert len(loaded.jobs) == 1 and loaded.jobs["status"].iloc[0] == "completed"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]

@@ -9,6 +9,7 @@ from simulator.economics.months import MONTH_S
 from simulator.results import simulate
 from tests.economics.conftest import fixed_jobs, scenario
 from tests.engine.conftest import training_job
+from tests.summaries import service_summary
 
 
 def test_training_run_cost_and_tokens_served(make):
@@ -23,7 +24,8 @@ def test_training_run_cost_and_tokens_served(make):
     gpu_hours = float(results.jobs.loc[0, "gpu_hours"])
     assert gpu_hours > 0
     # the serving engine reports GPU-hours per million output tokens per service
-    results.summary["serving"] = {"chat": {"gpu_hours_per_million_output_tokens": 3.0}}
+    serving = {"chat": service_summary(gpu_hours_per_million_output_tokens=3.0)}
+    results.summary = results.summary.model_copy(update={"serving": serving})
     cost = price_scenario(loaded, results).summary["options"]["od"]
     assert cost["training_runs_usd"]["run"] == pytest.approx(gpu_hours * 2 * 2.0)  # 4 -> 8 GPUs
     assert cost["usd_per_million_output_tokens"]["chat"] == pytest.approx(

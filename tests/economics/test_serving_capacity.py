@@ -135,7 +135,7 @@ def test_an_slo_limit_needs_an_slo(make) -> None:
 def test_cost_compare_prints_the_serving_verdict(grown) -> None:
     _, report = grown
     month = report.summary["capacity"]["slo_breaks_at_month"]
-    lines = cost_lines({"costs": report.summary})
+    lines = cost_lines(report.summary)
     assert f"    serving plan (SLO attainment >= 90%): breaks in month {month}" in lines
 
 

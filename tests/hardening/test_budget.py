@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from simulator.engine import Simulation
+from simulator.engine import Simulation, build
 from simulator.engine.budget import (
     Limits,
     available_memory_bytes,
@@ -31,7 +31,7 @@ def _refusal(loaded, monkeypatch) -> str:
     def built(*_args, **_kwargs):  # the refusal must come before the world is built
         raise AssertionError("refused only after building the cluster")
 
-    monkeypatch.setattr(Simulation, "_build_cluster", built)
+    monkeypatch.setattr(build, "build_cluster", built)
     with pytest.raises(InputError) as err:
         Simulation(loaded)
     text = str(err.value)

@@ -15,8 +15,10 @@ from simulator.catalog import Catalog
 from simulator.cli import app
 from simulator.invariants import InvariantViolation, check_invariants, violations
 from simulator.results import Results, simulate
+from simulator.schema.run_summary import CostSummary, ServiceSummary
 from tests.engine.conftest import PROFILES
 from tests.hardening.fuzz import small_scenario
+from tests.summaries import cost_option, cost_summary, service_summary
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +35,14 @@ def _copy(r: Results) -> Results:
         jobs=r.jobs.copy(),
         events=r.events.copy(),
         timeline=r.timeline.copy(),
-        summary=dict(r.summary),
+        summary=r.summary,  # frozen: a corruption replaces it
         tables={k: v.copy() for k, v in r.tables.items()},
     )
+
+
+def _set(r: Results, **figures: object) -> None:
+    """Corrupt figures of `r`'s summary (the model is frozen: replace it)."""
+    r.summary = r.summary.model_copy(update=figures)
 
 
 def test_a_real_run_satisfies_every_law(clean: Results) -> None:
@@ -45,18 +52,19 @@ def test_a_real_run_satisfies_every_law(clean: Results) -> None:
 
 def test_more_gpu_hours_than_the_cluster_has(clean: Results) -> None:
     r = _copy(clean)
-    r.summary["gpu_hours_allocated"] = r.summary["total_gpus"] * r.summary["horizon_days"] * 24.1
-    r.jobs.loc[r.jobs.index[0], "gpu_hours"] += r.summary["gpu_hours_allocated"] * 1.1
+    s = r.summary
+    _set(r, gpu_hours_allocated=s.total_gpus * s.horizon_days * 24.1)
+    r.jobs.loc[r.jobs.index[0], "gpu_hours"] += r.summary.gpu_hours_allocated * 1.1
     with pytest.raises(InvariantViolation, match="GPU-hours on the cluster .* exceed"):
         check_invariants(r)
 
 
 def test_burst_gpu_hours_do_not_count_against_the_cluster(clean: Results) -> None:
     r = _copy(clean)
-    extra = r.summary["total_gpus"] * r.summary["horizon_days"] * 24.0
+    extra = r.summary.total_gpus * r.summary.horizon_days * 24.0
     r.jobs["burst"] = False
     r.jobs.loc[r.jobs.index[0], ["gpu_hours", "burst"]] = [extra, True]
-    r.summary["gpu_hours_allocated"] = float(r.jobs["gpu_hours"].sum())
+    _set(r, gpu_hours_allocated=float(r.jobs["gpu_hours"].sum()))
     assert violations(r) == []
     r.jobs.loc[r.jobs.index[0], "burst"] = False
     assert any("exceed total_gpus" in v for v in violations(r))
@@ -64,13 +72,13 @@ def test_burst_gpu_hours_do_not_count_against_the_cluster(clean: Results) -> Non
 
 def test_summary_gpu_hours_must_be_the_jobs_sum(clean: Results) -> None:
     r = _copy(clean)
-    r.summary["gpu_hours_allocated"] *= 0.5
+    _set(r, gpu_hours_allocated=r.summary.gpu_hours_allocated * 0.5)
     assert any("!= the jobs table's sum" in v for v in violations(r))
 
 
 def test_timeline_allocating_more_gpus_than_exist(clean: Results) -> None:
     r = _copy(clean)
-    r.timeline.loc[r.timeline.index[1], "allocated_gpus"] = r.summary["total_gpus"] + 1
+    r.timeline.loc[r.timeline.index[1], "allocated_gpus"] = r.summary.total_gpus + 1
     assert any("timeline allocates" in v for v in violations(r))
 
 
@@ -91,7 +99,7 @@ def test_job_ending_before_it_started(clean: Results) -> None:
 
 def test_energy_that_is_not_the_power_integral(clean: Results) -> None:
     r = _copy(clean)
-    r.summary["it_energy_kwh"] *= 1.001
+    _set(r, it_energy_kwh=r.summary.it_energy_kwh * 1.001)
     with pytest.raises(InvariantViolation, match="it_energy_kwh .* integral"):
         check_invariants(r)
     r = _copy(clean)
@@ -99,35 +107,35 @@ def test_energy_that_is_not_the_power_integral(clean: Results) -> None:
     assert any("integral" in v for v in violations(r))
 
 
-def _costs(total: float, parts: dict[str, float]) -> dict:
-    return {"options": {"own": {"total_usd": total, "by_category_usd": parts}}}
+def _costs(total: float, parts: dict[str, float]) -> CostSummary:
+    return cost_summary(options={"own": cost_option(total_usd=total, by_category_usd=parts)})
 
 
 def test_costs_that_do_not_add_up(clean: Results) -> None:
     r = _copy(clean)
-    r.summary["costs"] = _costs(1_000.0, {"capex": 600.0, "energy": 400.0})
+    _set(r, costs=_costs(1_000.0, {"capex": 600.0, "energy": 400.0}))
     assert violations(r) == []
-    r.summary["costs"] = _costs(1_000.0, {"capex": 600.0, "energy": 390.0})
+    _set(r, costs=_costs(1_000.0, {"capex": 600.0, "energy": 390.0}))
     with pytest.raises(InvariantViolation, match=r"costs.options\['own'\].*990.00"):
         check_invariants(r)
 
 
-def _serving(arrived: int, done: int, flying: int, dropped: int) -> dict:
+def _serving(arrived: int, done: int, flying: int, dropped: int) -> dict[str, ServiceSummary]:
     return {
-        "chat": {
-            "requests_arrived": arrived,
-            "requests_completed": done,
-            "requests_in_flight": flying,
-            "requests_dropped": dropped,
-        }
+        "chat": service_summary(
+            requests_arrived=arrived,
+            requests_completed=done,
+            requests_in_flight=flying,
+            requests_dropped=dropped,
+        )
     }
 
 
 def test_requests_that_vanish(clean: Results) -> None:
     r = _copy(clean)
-    r.summary["serving"] = _serving(10, 7, 2, 1)
+    _set(r, serving=_serving(10, 7, 2, 1))
     assert violations(r) == []
-    r.summary["serving"] = _serving(10, 7, 1, 1)
+    _set(r, serving=_serving(10, 7, 1, 1))
     with pytest.raises(InvariantViolation, match="10 requests arrived but 7 completed"):
         check_invariants(r)
 
@@ -136,7 +144,7 @@ def test_requests_table_disagreeing_with_the_summary(clean: Results) -> None:
     import pandas as pd
 
     r = _copy(clean)
-    r.summary["serving"] = _serving(3, 2, 0, 1)
+    _set(r, serving=_serving(3, 2, 0, 1))
     r.tables["requests"] = pd.DataFrame(
         {"service": ["chat"] * 3, "status": ["completed", "completed", "dropped"]}
     )

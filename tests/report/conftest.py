@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from simulator.results import Results
+from tests.summaries import cost_option, cost_summary, run_summary, service_summary
 
 PAYLOAD = "<script>window.__pwned=1</script>"
 """A name that would run if any string reached the page unescaped."""
@@ -190,7 +191,7 @@ def synthetic_results(
     horizon_s = 30 * 86400.0
     gpus = 1024
     job_frame = _jobs(rng, jobs, horizon_s, name)
-    summary: dict[str, Any] = {
+    summary: dict[str, Any] = {  # the figures the report shows; the rest default (tests.summaries)
         "scenario": name,
         "seed": seed,
         "horizon_days": horizon_s / 86400,
@@ -241,25 +242,23 @@ def synthetic_results(
     }
     if costs:
         tables.update(cost_tables())
-        summary["costs"] = {
-            "options": {"aws-p5-on-demand": {}, "own-hgx-h100": {}},
-            "break_even_month": {"own-hgx-h100": {"aws-p5-on-demand": 14}},
-            "cheapest": "own-hgx-h100",
-        }
+        summary["costs"] = cost_summary(
+            options={"aws-p5-on-demand": cost_option(), "own-hgx-h100": cost_option()},
+            break_even_month={"own-hgx-h100": {"aws-p5-on-demand": 14}},
+            cheapest="own-hgx-h100",
+        )
     if serving:
         tables.update(serving_tables(rng, requests, horizon_s))
         summary["serving"] = {
-            "chat": {
-                "ttft_s": {"p50": 0.3, "p99": 0.9},
-                "slo_attainment": 0.97,
-                "throughput_tokens_per_s": 1.2e4,
-            }
+            "chat": service_summary(
+                ttft_s_p50=0.3, ttft_s_p99=0.9, slo_attainment=0.97, output_tokens_per_s=1.2e4
+            )
         }
     return Results(
         jobs=job_frame,
         events=_events(rng, job_frame),
         timeline=_timeline(rng, timeline_rows, horizon_s, gpus),
-        summary=summary,
+        summary=run_summary(**summary),
         tables=tables,
     )
 

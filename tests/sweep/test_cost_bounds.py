@@ -71,7 +71,7 @@ def test_no_simulated_run_costs_less_than_its_bound(base, catalog) -> None:
             results = simulate(loaded, seed=seed)
             assert time_to_train(results)["time_to_train_h.train"] is not None  # finished
             report = price_scenario(loaded, results)
-            figures = flatten({"costs": report.summary})
+            figures = flatten({"costs": report.summary.to_dict()})
             for key in costs:
                 assert figures[key] >= bounds[key][0], (settings, seed, key)
                 checked += 1
@@ -92,7 +92,9 @@ def test_energy_floor_only_without_failures(base, catalog) -> None:
     for failures in ("false", "true"):
         loaded = load_scenario(base, catalog, [f"policies.failures.enabled={failures}"])
         owned[failures] = analytical_bounds(loaded)["costs.options.owned.total_usd"][0]
-        actual = flatten({"costs": price_scenario(loaded, simulate(loaded, seed=1)).summary})
+        actual = flatten(
+            {"costs": price_scenario(loaded, simulate(loaded, seed=1)).summary.to_dict()}
+        )
         electricity[failures] = actual["costs.options.owned.by_category_usd.electricity"]
     floor = owned["false"] - owned["true"]  # the fixed part is the same; only energy differs
     # the floor is real (most of the bill: the tiny job leaves the nodes idle) and never more

@@ -10,10 +10,11 @@ instance.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from simulator.economics.energy import EnergyCost
 from simulator.economics.ledger import OptionCost
+from simulator.economics.site import SiteFigures
 from simulator.economics.usage import Usage
 from simulator.scenario import LoadedScenario
 from simulator.schema.scenario import PriceOption
@@ -49,6 +50,6 @@ class Purchase(ABC):
         where: str,
         usage: Usage,
         energy: EnergyCost,
-        summary: dict[str, Any],
+        site: SiteFigures,
     ) -> OptionCost:
         """All costs of `option` over the cost horizon, from the usage of its world's run."""

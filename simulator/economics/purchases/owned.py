@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
 
 from simulator.economics.energy import EnergyCost
 from simulator.economics.ledger import OptionCost
@@ -18,6 +17,7 @@ from simulator.economics.onprem import price_onprem
 from simulator.economics.purchases.base import BASE, Purchase
 from simulator.economics.purchases.hybrid import price_hybrid
 from simulator.economics.purchases.rented import PerUse
+from simulator.economics.site import SiteFigures
 from simulator.economics.usage import Usage
 from simulator.errors import InputError, Problem
 from simulator.scenario import LoadedScenario
@@ -53,11 +53,11 @@ class Owned(Purchase):
         where: str,
         usage: Usage,
         energy: EnergyCost,
-        summary: dict[str, Any],
+        site: SiteFigures,
     ) -> OptionCost:
         if option.burst is not None:
             burst_kind = self.bursts[option.burst.purchase]
-            return price_hybrid(loaded, option, where, usage, energy, summary["pue"], burst_kind)
+            return price_hybrid(loaded, option, where, usage, energy, site.pue, burst_kind)
         _no_burst_jobs(loaded, where, usage)
         return price_onprem(loaded, option, where, usage, energy)
 

@@ -13,7 +13,6 @@ A price the option needs but the sheet lacks is an InputError naming the option,
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +28,7 @@ from simulator.economics.cloud import (
 from simulator.economics.energy import EnergyCost
 from simulator.economics.ledger import OptionCost
 from simulator.economics.purchases.base import Purchase
+from simulator.economics.site import SiteFigures
 from simulator.economics.usage import Usage
 from simulator.scenario import LoadedScenario
 from simulator.schema.pricing import PricingProfile
@@ -45,13 +45,13 @@ class Rented(Purchase):
         where: str,
         usage: Usage,
         energy: EnergyCost,
-        summary: dict[str, Any],
+        site: SiteFigures,
     ) -> OptionCost:
         """The bill, plus the energy and carbon of the jobs' draw."""
-        cost = self.bill(loaded, option, where, usage, summary)
+        cost = self.bill(loaded, option, where, usage, site)
         cal = usage.calendar
         it_kwh = float(usage.jobs["energy_kwh"].sum()) * cal.horizon_s / cal.simulated_s
-        cost.energy_kwh = it_kwh * summary["pue"]
+        cost.energy_kwh = it_kwh * site.pue
         cost.carbon_kg = cost.energy_kwh * energy.mean_g_per_kwh / 1000.0
         cost.notes.append("energy and carbon: the jobs' draw at this facility's PUE and grid")
         return cost
@@ -62,13 +62,13 @@ class Rented(Purchase):
         option: PriceOption,
         where: str,
         usage: Usage,
-        summary: dict[str, Any],
+        site: SiteFigures,
     ) -> OptionCost:
         """What the provider charges for renting the workload under `option` over the horizon."""
         sheet = sheet_of(loaded, option.sheet)
         cost = OptionCost(option.name, option.sheet, option.purchase, usage.calendar.months)
         self.book_compute(cost, loaded, usage, sheet, option, where)
-        cost.add("storage", storage_usd(loaded, usage, sheet, summary, where))
+        cost.add("storage", storage_usd(loaded, usage, sheet, site, where))
         cost.add("egress", egress_usd(loaded, usage, sheet))
         cost.delivered_gpu_hours = usage.delivered_gpu_hours()
         cost.goodput_gpu_hours = usage.goodput_gpu_hours()

@@ -16,7 +16,7 @@ from simulator.engine.cluster import Allocation, Cluster, Pool, fits_counts
 from simulator.schema.base import StrictModel
 
 if TYPE_CHECKING:
-    from simulator.engine.core import Simulation
+    from simulator.engine.hosts import SchedulerHost
     from simulator.engine.jobs import Job
 
 
@@ -30,7 +30,7 @@ class Scheduler:
     kind: ClassVar[str] = ""
     Params: ClassVar[type[StrictModel]] = SchedulerParams
 
-    def __init__(self, sim: Simulation, params: Any) -> None:
+    def __init__(self, sim: SchedulerHost, params: Any) -> None:
         self.sim = sim
         self.params = params
         self.queue: list[tuple] = []

@@ -14,13 +14,45 @@ A new replica serves only after its cold start: the weights read from a storage 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections import deque
+from typing import TYPE_CHECKING, Protocol
 
 from simulator.schema.scenario import Autoscaling
 from simulator.schema.storage import StorageProfile
 
 if TYPE_CHECKING:
-    from simulator.engine.serving.service import ServiceRuntime
+    from simulator.engine.clock import Timed
+    from simulator.engine.serving.replica import Replica
+    from simulator.engine.serving.sequence import Seq
+
+
+class ScaledService(Protocol):
+    """What the autoscaler may ask of its service (`ServiceRuntime` is one): how loaded the
+    scaled role is, and to add or drain a replica. Declared here so that the autoscaler does
+    not import the service that owns it."""
+
+    clock: Timed
+    scaled_role: str
+    pending: dict[str, deque[Seq]]
+    starting: dict[str, int]
+    stop_when_done: bool
+
+    def accepting(self, role: str) -> list[Replica]:
+        """Replicas of `role` that take new requests."""
+        ...
+
+    def add_replica(self, role: str, warm: bool = False) -> None:
+        """Ask the host for one more replica of `role`."""
+        ...
+
+    def drain(self, replica: Replica) -> None:
+        """Stop routing to `replica`; it is released once empty."""
+        ...
+
+    def done(self) -> bool:
+        """Every request of the stream has arrived and left."""
+        ...
+
 
 GB = 1e9
 
@@ -43,7 +75,7 @@ def cold_start_s(
 class Autoscaler:
     """Periodic scaling decisions for one service."""
 
-    def __init__(self, svc: ServiceRuntime, params: Autoscaling, max_replicas: int) -> None:
+    def __init__(self, svc: ScaledService, params: Autoscaling, max_replicas: int) -> None:
         self.svc = svc
         self.params = params
         self.max_replicas = max_replicas

@@ -17,7 +17,8 @@ from simulator.engine.jobs import OpaqueJob
 from simulator.engine.serving.replica import Replica
 
 if TYPE_CHECKING:
-    from simulator.engine.core import Simulation
+    from simulator.engine.hosts import JobSink
+    from simulator.engine.jobs import JobHost
     from simulator.engine.serving.service import ServiceRuntime
 
 SERVING_PRIORITY = 1_000_000
@@ -27,7 +28,7 @@ SERVING_PRIORITY = 1_000_000
 class ReplicaJob(OpaqueJob):
     """The GPUs of one serving replica, held until the service lets them go."""
 
-    def __init__(self, sim: Simulation, svc: ServiceRuntime, role: str, warm: bool) -> None:
+    def __init__(self, sim: JobSink, svc: ServiceRuntime, role: str, warm: bool) -> None:
         super().__init__(
             sim.next_job_id(),
             f"{svc.name}/{role}",
@@ -45,7 +46,7 @@ class ReplicaJob(OpaqueJob):
         self.replica: Replica | None = None
         self.serve_token = 0
 
-    def start(self, sim: Simulation) -> None:
+    def start(self, sim: JobHost) -> None:
         super().start(sim)
         self.serve_token += 1
         delay = 0.0 if (self.warm and self.starts == 1) else self.svc.cold_start_s
@@ -56,7 +57,7 @@ class ReplicaJob(OpaqueJob):
             return
         self.replica = self.svc.replica_ready(self.role, self)
 
-    def stop(self, sim: Simulation, reason: str) -> float:
+    def stop(self, sim: JobHost, reason: str) -> float:
         self.serve_token += 1
         if self.replica is not None:  # it was serving; it comes back when placed again
             self.svc.replica_lost(self.replica)
@@ -75,7 +76,7 @@ class ReplicaJob(OpaqueJob):
 class ClusterHost:
     """Provision replicas through the Simulation's scheduler."""
 
-    def __init__(self, sim: Simulation) -> None:
+    def __init__(self, sim: JobSink) -> None:
         self.sim = sim
         self.jobs: dict[str, list[ReplicaJob]] = {}
 

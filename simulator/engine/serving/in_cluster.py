@@ -9,8 +9,9 @@ for `simulator.results` to tabulate.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from simulator.engine.hosts import JobSink
 from simulator.engine.serving.arrivals import request_stream
 from simulator.engine.serving.autoscaler import cold_start_s
 from simulator.engine.serving.cluster_host import ClusterHost
@@ -22,13 +23,28 @@ from simulator.perf.hardware import JobHardware
 from simulator.perf.topology import group_from_profiles
 
 if TYPE_CHECKING:
-    from simulator.engine.core import Simulation
+    from simulator.engine.cluster import Cluster
+    from simulator.engine.step_time import PoolHardware
+    from simulator.engine.storage import Storage
+    from simulator.scenario import LoadedScenario
+
+
+class ServingHost(JobSink, Protocol):
+    """What building services needs of the run: the scenario, the pools' hardware, storage."""
+
+    loaded: LoadedScenario
+    file: str
+    horizon_s: float
+    cluster: Cluster
+    storage: Storage
+    pool_hardware: dict[str, PoolHardware]
+
 
 ARRIVAL_STREAM_OFFSET = 1_000_000
 """Services draw from `arrivals` streams at this index and up, clear of job sources."""
 
 
-def _hardware(sim: Simulation, pool_name: str, gpus: int) -> JobHardware:
+def _hardware(sim: ServingHost, pool_name: str, gpus: int) -> JobHardware:
     hw = sim.pool_hardware[pool_name]
     node_gpus = hw.node.gpus_per_node
     group = group_from_profiles(
@@ -45,12 +61,12 @@ def _hardware(sim: Simulation, pool_name: str, gpus: int) -> JobHardware:
     return JobHardware(gpu=hw.gpu, job_group=group.subgroup(gpus), node_id=hw.node.id)
 
 
-def build_services(sim: Simulation, problems: list[Problem]) -> list[ServiceRuntime]:
+def build_services(sim: ServingHost, problems: list[Problem]) -> list[ServiceRuntime]:
     """One runtime per inference service; problems are appended (nothing raised)."""
     services = []
     host = ClusterHost(sim)
     file = sim.file
-    for i, spec in enumerate(sim.scenario.workloads.inference_services):
+    for i, spec in enumerate(sim.loaded.scenario.workloads.inference_services):
         where = f"workloads.inference_services[{i}]"
         pool = sim.cluster.pool_by_name[spec.pool] if spec.pool else sim.cluster.pools[0]
         gpus = spec.tp * spec.pp

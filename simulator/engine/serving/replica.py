@@ -23,21 +23,63 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from simulator.engine.serving.kv_cache import KvCache
 from simulator.engine.serving.sequence import Seq
 
 if TYPE_CHECKING:
-    from simulator.engine.serving.service import ServiceRuntime
+    from simulator.engine.clock import Timed
+    from simulator.perf.serving_iteration import IterationModel
 
 NAN = math.nan
+
+
+class ReplicaService(Protocol):
+    """What a replica may ask of its service (`ServiceRuntime` is one): the batching limits,
+    the cost model, and where finished, dropped and handed-off sequences go. Declared here so
+    that replicas do not import the service that owns them."""
+
+    clock: Timed
+    iteration: IterationModel
+    kv_blocks: int
+    block_tokens: int
+    gpus_per_replica: int
+    max_num_seqs: int
+    max_batched_tokens: int
+    preemption: str
+    preemptions: int
+    swap_pending_s: float
+
+    def swap_s(self, ctx: int) -> float:
+        """Seconds to swap `ctx` tokens of KV cache out and back."""
+        ...
+
+    def first_token(self, seq: Seq, now: float) -> None:
+        """`seq` produced its first token."""
+        ...
+
+    def finish(self, seq: Seq, now: float, replica: Replica) -> None:
+        """`seq` completed on `replica`."""
+        ...
+
+    def drop(self, seq: Seq) -> None:
+        """`seq` can never fit a replica's KV cache."""
+        ...
+
+    def hand_off(self, seq: Seq, source: Replica) -> None:
+        """A prefilled `seq` moves to the decode pool."""
+        ...
+
+    def drained(self, replica: Replica) -> None:
+        """A draining replica finished its last request."""
+        ...
 
 
 class Replica:
     """One copy of the model on `tp * pp` GPUs, its queue, batch and KV cache."""
 
-    def __init__(self, svc: ServiceRuntime, index: int, role: str, handle: Any = None) -> None:
+    def __init__(self, svc: ReplicaService, index: int, role: str, handle: Any = None) -> None:
         self.svc = svc
         self.index = index
         self.role = role

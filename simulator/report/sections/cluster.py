@@ -22,7 +22,7 @@ BUCKETS = 200
 
 def horizon_s(results: Results) -> float:
     """The run's simulated length in seconds."""
-    return float(results.summary.get("horizon_days", 0.0)) * 86400.0
+    return results.summary.horizon_days * 86400.0
 
 
 def gpu_timeline(results: Results) -> list[Section]:
@@ -35,7 +35,7 @@ def gpu_timeline(results: Results) -> list[Section]:
     fig = figure(axis.title, "GPUs")
     add_step(fig, tl, "allocated_gpus", "allocated", axis, end, COLORS[0])
     add_step(fig, tl, "busy_gpus", "busy (computing)", axis, end, COLORS[2])
-    total = results.summary.get("total_gpus")
+    total = results.summary.total_gpus
     if total:
         add_level(fig, float(total), "cluster size", 0.0, end * axis.scale, COLORS[7])
     sentence = (

@@ -6,9 +6,6 @@ Rendered only when the economics layer has added its tables (`cost_options`, `co
 
 from __future__ import annotations
 
-from numbers import Real
-from typing import Any
-
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -16,6 +13,7 @@ from simulator.report.escape import label
 from simulator.report.figures import COLORS, figure
 from simulator.report.page import Section
 from simulator.results import Results
+from simulator.schema.run_summary import CostSummary
 
 OPTION_COLUMNS = (
     "option",
@@ -82,32 +80,18 @@ def monthly(results: Results) -> list[Section]:
     return [Section("Cost by category and month", sentence, figure=fig, height_px=height)]
 
 
-def _is_month(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
-
-
-def _break_even(costs: Any) -> list[tuple[str, float]]:
-    """(label, month) pairs from `summary["costs"]["break_even_month"]`.
-
-    The economics layer gives `{owned option: {rented option: month or None}}`; a bare
-    number or a flat mapping is read too. Pairs that never break even are left out.
-    """
-    if not isinstance(costs, dict):
+def _break_even(costs: CostSummary | None) -> list[tuple[str, float]]:
+    """(label, month) pairs from `summary.costs.break_even_month`
+    (`{owned option: {rented option: month or None}}`); pairs that never break even are
+    left out."""
+    if costs is None:
         return []
-    value = costs.get("break_even_month")
-    if _is_month(value):
-        return [("break-even", float(value))]
-    marks = []
-    for owned, inner in sorted(value.items()) if isinstance(value, dict) else []:
-        if _is_month(inner):
-            marks.append((f"{owned} breaks even", float(inner)))
-        elif isinstance(inner, dict):
-            marks += [
-                (f"{owned} breaks even with {rented}", float(month))
-                for rented, month in sorted(inner.items())
-                if _is_month(month)
-            ]
-    return marks
+    return [
+        (f"{owned} breaks even with {rented}", float(month))
+        for owned, inner in sorted(costs.break_even_month.items())
+        for rented, month in sorted(inner.items())
+        if month is not None
+    ]
 
 
 def cumulative(results: Results) -> list[Section]:
@@ -129,7 +113,7 @@ def cumulative(results: Results) -> list[Section]:
             )
         )
     top = float(table["cumulative_usd"].max())
-    marks = _break_even(results.summary.get("costs"))
+    marks = _break_even(results.summary.costs)
     for name, month in marks:
         fig.add_trace(
             go.Scatter(

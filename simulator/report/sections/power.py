@@ -21,12 +21,10 @@ def power(results: Results) -> list[Section]:
     axis = TimeAxis.for_horizon(end)
     fig = figure(axis.title, "kW")
     add_step(fig, tl, "it_kw", "IT power", axis, end, COLORS[0])
-    add_step(
-        fig, tl, "facility_kw", f"facility power (PUE {s.get('pue', 'n/a')})", axis, end, COLORS[1]
-    )
-    cap = s.get("power_cap_kw")
+    add_step(fig, tl, "facility_kw", f"facility power (PUE {s.pue})", axis, end, COLORS[1])
+    cap = s.power_cap_kw
     if cap:
-        enforcement = s.get("power_enforcement") or "enforced"
+        enforcement = s.power_enforcement or "enforced"
         add_level(
             fig, float(cap), f"IT power cap ({enforcement})", 0.0, end * axis.scale, COLORS[3]
         )

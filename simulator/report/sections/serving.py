@@ -76,14 +76,14 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
 
 
 def service_table(results: Results) -> pd.DataFrame | None:
-    """`summary["serving"]` flattened to one row per service (None when absent)."""
-    serving = results.summary.get("serving")
-    if not isinstance(serving, dict) or not serving:
+    """`summary.serving` flattened to one row per service (None when absent)."""
+    serving = results.summary.serving
+    if not serving:
         return None
     rows = []
     for service in sorted(serving):
         row: dict[str, Any] = {"service": service}
-        _flatten("", serving[service], row)
+        _flatten("", serving[service].to_dict(), row)
         rows.append(row)
     frame = pd.DataFrame(rows)
     return frame[["service"] + sorted(c for c in frame.columns if c != "service")]

@@ -53,22 +53,21 @@ def headline(results: Results) -> list[tuple[str, str]]:
     if best is not None:
         cards.append((f"cheapest option ({best[0]})", f"${best[1]:,.0f}"))
     cards += [
-        ("facility energy", _num(s.get("facility_energy_kwh"), "MWh", 1e-3)),
-        ("carbon", _num(s.get("carbon_kg"), "t CO2e", 1e-3)),
-        ("GPUs allocated (time average)", _pct(s.get("gpu_utilization"))),
-        ("GPUs busy (time average)", _pct(s.get("busy_gpu_fraction"))),
+        ("facility energy", _num(s.facility_energy_kwh, "MWh", 1e-3)),
+        ("carbon", _num(s.carbon_kg, "t CO2e", 1e-3)),
+        ("GPUs allocated (time average)", _pct(s.gpu_utilization)),
+        ("GPUs busy (time average)", _pct(s.busy_gpu_fraction)),
     ]
     good = goodput(results)
     if good is not None:
         cards.append(("training goodput", _pct(good)))
-    for service, figures in sorted((s.get("serving") or {}).items()):
-        if isinstance(figures, dict) and "slo_attainment" in figures:
-            cards.append((f"SLO attainment ({service})", _pct(figures["slo_attainment"])))
+    for service, figures in sorted((s.serving or {}).items()):
+        cards.append((f"SLO attainment ({service})", _pct(figures.slo_attainment)))
     cards += [
-        ("jobs completed", f"{s.get('jobs_completed', 0):,} of {s.get('jobs_submitted', 0):,}"),
-        ("p95 wait", _num(s.get("p95_wait_s"), "h", 1 / 3600, 2)),
-        ("failures", f"{s.get('failures', 0):,}"),
-        ("peak facility power", _num(s.get("peak_facility_kw"), "kW")),
+        ("jobs completed", f"{s.jobs_completed:,} of {s.jobs_submitted:,}"),
+        ("p95 wait", _num(s.p95_wait_s, "h", 1 / 3600, 2)),
+        ("failures", f"{s.failures:,}"),
+        ("peak facility power", _num(s.peak_facility_kw, "kW")),
     ]
     return cards
 
@@ -87,8 +86,8 @@ def sections(results: Results) -> list[Section]:
     """The summary cards."""
     s = results.summary
     sentence = (
-        f"Headline figures of {s.get('total_gpus', 0):,} GPUs over "
-        f"{float(s.get('horizon_days', 0)):g} days: cost, energy, carbon, utilization, goodput "
+        f"Headline figures of {s.total_gpus:,} GPUs over "
+        f"{s.horizon_days:g} days: cost, energy, carbon, utilization, goodput "
         "and service levels."
     )
     return [Section("Summary", sentence, html=cards_html(headline(results)))]

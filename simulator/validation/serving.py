@@ -3,7 +3,7 @@
 The 'inference' cases (TensorRT-LLM's gptSessionBenchmark throughput and first-token
 latency) are run a second time, through continuously batched replicas instead of the
 analytical static model, and reported as kind 'serving'. The case is read exactly as the
-'inference' kind reads it (`validation_llm.inference_case`) and compared the same way
+'inference' kind reads it (`inference.inference_case`) and compared the same way
 (`inference_prediction`: per GPU or per system as the source's table says), so the two kinds
 differ only in the model.
 
@@ -21,14 +21,14 @@ from simulator.catalog import Catalog
 from simulator.engine.serving.standalone import simulate_service
 from simulator.errors import InputError
 from simulator.perf.inference import InferenceJob
-from simulator.perf.validation import DerivedKind, Prediction, Skip
-from simulator.perf.validation_llm import (
+from simulator.schema.scenario import InferenceService
+from simulator.validation.inference import (
     InferenceCase,
     StaticBatchFigures,
     inference_case,
     inference_prediction,
 )
-from simulator.schema.scenario import InferenceService
+from simulator.validation.outcome import Prediction, Skip
 
 TIMELINE_INTERVAL_S = 60.0
 """Spacing of the (unused) utilization samples; a static batch needs none finer."""
@@ -103,7 +103,3 @@ def evaluate_serving_case(case: dict, catalog: Catalog) -> Prediction | Skip:
     if isinstance(figures, Skip):
         return figures
     return inference_prediction(case, parsed, figures)
-
-
-SERVING_KIND = DerivedKind("serving", "inference", evaluate_serving_case)
-"""Pass to `run_validation(..., derived=[SERVING_KIND])`."""

@@ -11,16 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from simulator.perf.validation import Skip, load_cases, run_validation
-from simulator.perf.validation_llm import (
+from simulator.schema.model import TransformerModel
+from simulator.validation.cases import load_cases
+from simulator.validation.inference import inference_case
+from simulator.validation.llm_case import (
     case_hardware,
     case_model,
     decode_attention_kernel,
     find_preset,
-    inference_case,
     legacy_software,
 )
-from simulator.schema.model import TransformerModel
+from simulator.validation.outcome import Skip
+from simulator.validation.runner import run_validation
 
 TARGET_MEDIAN_PCT = 10.0
 WORST_PCT = 25.0

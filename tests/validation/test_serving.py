@@ -14,9 +14,11 @@ import pytest
 import typer
 
 from simulator.cli.validate import validate_command
-from simulator.engine.serving.validation import SERVING_KIND, evaluate_serving_case
-from simulator.perf.validation import Prediction, load_cases, run_validation
-from simulator.perf.validation_llm import evaluate_inference_case
+from simulator.validation.cases import load_cases
+from simulator.validation.inference import evaluate_inference_case
+from simulator.validation.outcome import Prediction
+from simulator.validation.runner import SERVING_KIND, run_validation
+from simulator.validation.serving import evaluate_serving_case
 
 TARGET_MEDIAN_PCT = 15.0
 """Issue 5: median error <= 15% against the public TensorRT-LLM figures."""
