@@ -1,8 +1,10 @@
-"""Load a scenario file: parse, validate, and resolve every profile it references.
+"""Load a scenario file: parse, validate, and resolve it once into its World (`world.py`).
 
-Schema checks catch wrong types and unknown keys; this module adds what needs the catalog:
-dangling ids, overrides that break a profile, jobs that can never start (more GPUs than their
-pool will ever hand out, hot spares and build-out counted), missing trace files. It also reads
+Schema checks catch wrong types and unknown keys; the World's resolution catches dangling
+ids, overrides that break a profile and nodes too hot for their racks; this module adds the
+rest: jobs that can never start (more GPUs than their pool will ever hand out, hot spares and
+build-out counted), checkpoint tiers, missing trace files, price options their sheet cannot
+price. It also reads
 `--set` overrides (`apply_settings`, from `scenario_settings.py`, re-exported here).
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,21 +21,34 @@ from pydantic import ValidationError
 from simulator.catalog import Catalog
 from simulator.errors import InputError, Problem, problems_from_validation
 from simulator.scenario_settings import Part, apply_settings, dotted, parse_path  # noqa: F401
-from simulator.schema import NodeProfile, Profile, TransformerModel
+from simulator.schema import NodeProfile, TransformerModel
 from simulator.schema.placement import PlacementParams, hot_spares
-from simulator.schema.scenario import ProfileRef, Scenario, ref_id
+from simulator.schema.scenario import Scenario, ref_id
+from simulator.world import Resolution, World
 from simulator.yaml_io import read_yaml
 
 
 @dataclass
 class LoadedScenario:
-    """A validated scenario with its profiles resolved (overrides applied)."""
+    """A validated scenario and its World: the profiles it names, resolved once.
+
+    `catalog` stays for the CLI (estimates by catalog id); nothing below the CLI reads it.
+    """
 
     scenario: Scenario
     path: Path
     catalog: Catalog
-    pool_nodes: dict[str, NodeProfile] = field(default_factory=dict)
-    models: dict[str, TransformerModel] = field(default_factory=dict)
+    world: World
+
+    @property
+    def pool_nodes(self) -> dict[str, NodeProfile]:
+        """Pool name -> its node profile (overrides applied)."""
+        return self.world.pool_nodes
+
+    @property
+    def models(self) -> dict[str, TransformerModel]:
+        """Workload name -> its transformer shape."""
+        return self.world.models
 
     def resolve_path(self, relative: str, field_name: str = "") -> Path:
         """A file the scenario names (trace, calibration): see `scenario_file_path`.
@@ -92,46 +107,6 @@ def scenario_file_path(scenario: Path, named: str, field_name: str = "") -> Path
     return scenario.parent / candidate
 
 
-def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in update.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def resolve_profile(
-    catalog: Catalog, kind: str, ref: ProfileRef, file: str, field_name: str
-) -> Profile:
-    """The profile `ref` names, with its overrides applied and re-validated."""
-    profile_id = ref_id(ref)
-    if profile_id not in catalog.profiles[kind]:
-        known = ", ".join(sorted(catalog.profiles[kind])) or "none"
-        raise InputError(
-            [
-                Problem(
-                    file,
-                    field_name,
-                    f"unknown {kind} id {profile_id!r} (known: {known})",
-                )
-            ]
-        )
-    profile = catalog.profiles[kind][profile_id]
-    if isinstance(ref, str) or not ref.overrides:
-        return profile
-    if "id" in ref.overrides or "kind" in ref.overrides:
-        raise InputError(
-            [Problem(file, f"{field_name}.overrides", "id and kind cannot be overridden")]
-        )
-    data = _deep_merge(profile.model_dump(), ref.overrides)
-    try:
-        return type(profile).model_validate(data)
-    except ValidationError as exc:
-        raise InputError(problems_from_validation(exc, file, f"{field_name}.overrides")) from None
-
-
 def load_scenario(
     path: str | Path,
     catalog: Catalog | None = None,
@@ -153,108 +128,44 @@ def load_scenario(
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise InputError(problems_from_validation(exc, path)) from None
-    loaded = LoadedScenario(scenario=scenario, path=path, catalog=catalog)
-    problems = _apply_calibration(loaded, calibration)
-    problems += _resolve(loaded)
+    catalog, problems = _apply_calibration(scenario, path, catalog, calibration)
+    resolution = Resolution(scenario, catalog, str(path))  # the World, as far as it goes
+    problems += resolution.problems + _checks(scenario, path, resolution)
     if problems:
         raise InputError(problems)
-    return loaded
+    return LoadedScenario(scenario, path, catalog, resolution.world())
 
 
-def _apply_calibration(loaded: LoadedScenario, override: str | Path | None) -> list[Problem]:
-    """Swap in the catalog with the calibration overlay applied; problems if it fails."""
-    field_value = loaded.scenario.calibration
+def _apply_calibration(
+    s: Scenario, path: Path, catalog: Catalog, override: str | Path | None
+) -> tuple[Catalog, list[Problem]]:
+    """The catalog with the calibration overlay applied; problems if it fails."""
+    field_value = s.calibration
     if override is None and field_value is None:
-        return []
+        return catalog, []
     if override is not None:
         cal_path = Path(override)
     else:
         assert field_value is not None
-        cal_path = loaded.resolve_path(field_value, "calibration")
+        cal_path = scenario_file_path(path, field_value, "calibration")
         if not cal_path.is_file():
-            return [
-                Problem(
-                    str(loaded.path), "calibration", f"calibration file not found: {field_value}"
-                )
-            ]
+            problem = Problem(
+                str(path), "calibration", f"calibration file not found: {field_value}"
+            )
+            return catalog, [problem]
     try:
-        loaded.catalog = loaded.catalog.with_calibration(cal_path)
+        return catalog.with_calibration(cal_path), []
     except InputError as exc:
-        return list(exc.problems)
-    return []
+        return catalog, list(exc.problems)
 
 
-def _collect(problems: list[Problem], fn: Any, *args: Any) -> Any:
-    try:
-        return fn(*args)
-    except InputError as exc:
-        problems.extend(exc.problems)
-        return None
-
-
-def _resolve(loaded: LoadedScenario) -> list[Problem]:
-    s, catalog, file = loaded.scenario, loaded.catalog, str(loaded.path)
+def _checks(s: Scenario, path: Path, resolution: Resolution) -> list[Problem]:
+    """What needs more than the profiles: jobs that never start, tiers, files, price options."""
+    catalog, file = resolution.catalog, str(path)
     problems: list[Problem] = []
-    for i, pool in enumerate(s.cluster.pools):
-        node = _collect(
-            problems,
-            resolve_profile,
-            catalog,
-            "node",
-            pool.node,
-            file,
-            f"cluster.pools[{i}].node",
-        )
-        if node is not None:
-            loaded.pool_nodes[pool.name] = node
-    if s.cluster.fabric.interconnect is not None:
-        _collect(
-            problems,
-            resolve_profile,
-            catalog,
-            "interconnect",
-            s.cluster.fabric.interconnect,
-            file,
-            "cluster.fabric.interconnect",
-        )
-    storage_ids = set()
-    for i, tier in enumerate(s.cluster.storage):
-        _collect(
-            problems,
-            resolve_profile,
-            catalog,
-            "storage",
-            tier.profile,
-            file,
-            f"cluster.storage[{i}].profile",
-        )
-        storage_ids.add(ref_id(tier.profile))
-    _collect(
-        problems,
-        resolve_profile,
-        catalog,
-        "facility",
-        s.cluster.facility,
-        file,
-        "cluster.facility",
-    )
-
-    for kind, jobs in (
-        ("training_jobs", s.workloads.training_jobs),
-        ("inference_services", s.workloads.inference_services),
-    ):
-        for i, job in enumerate(jobs):
-            where = f"workloads.{kind}[{i}]"
-            if isinstance(job.model, str):
-                model = _collect(problems, catalog.model, job.model)
-                if model is None:
-                    problems[-1] = Problem(file, f"{where}.model", problems[-1].message)
-                else:
-                    loaded.models[job.name] = model
-            else:
-                loaded.models[job.name] = job.model
-    if len(loaded.pool_nodes) == len(s.cluster.pools):
-        problems += never_startable(loaded)
+    storage_ids = {ref_id(tier.profile) for tier in s.cluster.storage}
+    if len(resolution.pool_nodes) == len(s.cluster.pools):
+        problems += never_startable(s, file, resolution.pool_nodes)
     for i, job in enumerate(s.workloads.training_jobs):
         tier = job.checkpoint.storage
         if tier is not None and tier not in storage_ids:
@@ -267,7 +178,7 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
                 )
             )
     for i, trace in enumerate(s.workloads.job_traces):
-        if not loaded.resolve_path(trace.path, f"workloads.job_traces[{i}].path").is_file():
+        if not scenario_file_path(path, trace.path, f"workloads.job_traces[{i}].path").is_file():
             problems.append(
                 Problem(
                     file,
@@ -278,7 +189,7 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
     for i, service in enumerate(s.workloads.inference_services):
         tp = service.traffic.trace_path
         where = f"workloads.inference_services[{i}].traffic.trace_path"
-        if tp is not None and not loaded.resolve_path(tp, where).is_file():
+        if tp is not None and not scenario_file_path(path, tp, where).is_file():
             problems.append(
                 Problem(
                     file,
@@ -293,7 +204,10 @@ def _resolve(loaded: LoadedScenario) -> list[Problem]:
                 catalog, option.burst, file, f"pricing.options[{i}].burst"
             )
     trace = s.pricing.carbon_trace_path
-    if trace is not None and not loaded.resolve_path(trace, "pricing.carbon_trace_path").is_file():
+    if (
+        trace is not None
+        and not scenario_file_path(path, trace, "pricing.carbon_trace_path").is_file()
+    ):
         problems.append(
             Problem(file, "pricing.carbon_trace_path", f"carbon trace not found: {trace}")
         )
@@ -343,13 +257,16 @@ class PoolCapacity:
 
 
 def pool_capacities(loaded: LoadedScenario) -> list[PoolCapacity]:
-    """Every pool's `PoolCapacity`, in the scenario's order (pools whose node resolved)."""
-    s = loaded.scenario
+    """Every pool's `PoolCapacity`, in the scenario's order."""
+    return _capacities(loaded.scenario, loaded.pool_nodes)
+
+
+def _capacities(s: Scenario, pool_nodes: dict[str, NodeProfile]) -> list[PoolCapacity]:
     spare = _spare_nodes_per_pool(s)
     horizon_s = s.horizon_days * 86400.0
     capacities = []
     for pool in s.cluster.pools:
-        node = loaded.pool_nodes.get(pool.name)
+        node = pool_nodes.get(pool.name)
         if node is None:
             continue
         steps = [step for step in s.cluster.build_out if step.pool == pool.name]
@@ -374,7 +291,7 @@ def _spare_nodes_per_pool(s: Scenario) -> int:
         return 0
 
 
-def never_startable(loaded: LoadedScenario) -> list[Problem]:
+def never_startable(s: Scenario, file: str, pool_nodes: dict[str, NodeProfile]) -> list[Problem]:
     """A problem for each job that needs more GPUs than any pool it may run in can give.
 
     Such a job would wait in the queue for the whole run (and in FIFO order, so would every
@@ -382,8 +299,7 @@ def never_startable(loaded: LoadedScenario) -> list[Problem]:
     the cloud (`cluster.burst`, not `onprem_only`) does start there once it has waited, so
     only the pool's full size bounds it, as the engine's rejection of oversized jobs does.
     """
-    s, file = loaded.scenario, str(loaded.path)
-    capacities = pool_capacities(loaded)
+    capacities = _capacities(s, pool_nodes)
     bursts = s.cluster.burst is not None
     problems = []
 

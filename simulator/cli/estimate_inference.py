@@ -1,15 +1,18 @@
 """`infrasim estimate inference`: one static batch of LLM inference (prefill, then decode).
 
-The request model's fields are the flags (underscores for dashes), validated the same way from
-flags or from `--input` lines; the compute function is `simulator.perf.inference`'s.
+The replica's knobs (tp, pp, precision, KV dtype, decode kernel) are `ServingExecution`
+fields: `cli/options.py` makes them this command's flags and `InferenceRequest`'s optional
+fields, so their names, choices, limits and defaults are the scenario's inference service's.
+The batch and lengths are this command's own. The compute function is
+`simulator.perf.inference`'s, reached through `inference_job`.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
-from pydantic import Field
+from pydantic import Field, ValidationError, create_model
 
 from simulator.catalog import Catalog
 from simulator.cli.common import guarded
@@ -18,48 +21,78 @@ from simulator.cli.estimate_model import (
     HARDWARE_OPTIONS,
     RUN_OPTIONS,
     SHAPE_OPTIONS,
-    Pp,
     ShapeRequest,
-    Tp,
     request_hardware,
     request_model,
 )
-from simulator.cli.options import option, with_options
-from simulator.perf.decode_attention import DecodeAttentionKernel
-from simulator.perf.inference import InferenceJob, estimate_inference
+from simulator.cli.options import (
+    flag_name,
+    limited_optional_fields,
+    model_options,
+    option,
+    problems_as_flags,
+    with_options,
+)
+from simulator.errors import InputError, error_message
+from simulator.perf.inference import estimate_inference, inference_job
+from simulator.perf.parallelism import option_problem
+from simulator.schema.execution import ServingExecution
+
+BATCHING_KNOBS = ("routing", "max_num_seqs", "max_batched_tokens")
+"""`ServingExecution` knobs of a request stream (`estimate serving`), not of a static batch."""
+REPLICA_KNOBS = tuple(k for k in ServingExecution.model_fields if k not in BATCHING_KNOBS)
+"""`estimate inference`'s execution flags: the replica's split, numerics and kernels."""
 
 
-class InferenceRequest(ShapeRequest):
-    """One static batch (`infrasim estimate inference`)."""
+def serving_execution(req: ShapeRequest) -> ServingExecution:
+    """The `ServingExecution` knobs `req` was given (the rest: their defaults); errors name
+    the flags."""
+    given = req.model_dump(include=set(ServingExecution.model_fields), exclude_none=True)
+    try:
+        return ServingExecution.model_validate(given)
+    except ValidationError as exc:
+        raise InputError(
+            [
+                option_problem(flag_name(str(e["loc"][-1])) if e["loc"] else "", error_message(e))
+                for e in exc.errors()
+            ]
+        ) from None
 
-    tp: int = Field(default=1, ge=1)
-    pp: int = Field(default=1, ge=1)
-    precision: Literal["fp16", "bf16", "fp8", "int8", "int4"] = "fp16"
+
+class BatchRequest(ShapeRequest):
+    """Base of `InferenceRequest`: the static batch."""
+
     batch: int = Field(ge=1)
     input_len: int = Field(ge=1)
     output_len: int = Field(ge=1)
-    kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = None
-    decode_attention: DecodeAttentionKernel = "grouped"
 
 
-def compute_inference(req: InferenceRequest, catalog: Catalog) -> dict[str, Any]:
+InferenceRequest = create_model(  # type: ignore[call-overload]
+    "InferenceRequest",
+    __base__=BatchRequest,
+    __module__=__name__,
+    __doc__="""One static batch (`infrasim estimate inference`): hardware, model and batch
+    flags plus the replica's `ServingExecution` knobs (None: not given, its default applies).""",
+    **limited_optional_fields(ServingExecution, include=REPLICA_KNOBS),
+)
+
+
+def compute_inference(req: BatchRequest, catalog: Catalog) -> dict[str, Any]:
     """TTFT, time per output token, end-to-end latency, throughput and memory for one batch."""
+    execution = serving_execution(req)
     model = request_model(req, catalog)
-    num_gpus = req.num_gpus or req.tp * req.pp
-    job = InferenceJob(
-        model=model,
+    num_gpus = req.num_gpus or execution.gpus_per_replica
+    job = inference_job(
+        execution,
+        model,
         batch=req.batch,
         input_len=req.input_len,
         output_len=req.output_len,
-        precision=req.precision,
-        tp=req.tp,
-        pp=req.pp,
         num_gpus=num_gpus,
-        kv_dtype=req.kv_dtype,
-        decode_attention=req.decode_attention,
     )
     hardware = request_hardware(req, catalog, num_gpus)
-    result = estimate_inference(job, hardware).as_dict()
+    with problems_as_flags():
+        result = estimate_inference(job, hardware).as_dict()
     return {"model": model.id or model.name, "gpu": hardware.gpu.id, "num_gpus": num_gpus, **result}
 
 
@@ -72,14 +105,6 @@ ServingGpusOpt = Annotated[
         "--num-gpus", help="GPUs (default tp*pp; more serve as replicas).", show_default=False
     ),
 ]
-ServingPrecisionOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--precision",
-        help="fp16 (default), bf16, fp8, int8 or int4 (weight-only).",
-        show_default=False,
-    ),
-]
 BatchOpt = Annotated[
     int | None, typer.Option("--batch", help="Sequences in the static batch.", show_default=False)
 ]
@@ -90,22 +115,14 @@ OutputLenOpt = Annotated[
     int | None,
     typer.Option("--output-len", help="Generated tokens per sequence.", show_default=False),
 ]
-KvDtypeOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--kv-dtype", help="KV-cache dtype (default fp8 with fp8, else 16-bit).", show_default=False
-    ),
-]
-DecodeAttentionOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--decode-attention",
-        help="grouped (default: the engine loads each GQA KV head once per group, as XQA, "
-        "FlashInfer and FlashAttention do) or per_query_head (once per query head, as "
-        "TensorRT-LLM before 0.7.1 did; the repeats are served by L2).",
-        show_default=False,
-    ),
-]
+
+REPLICA_OPTIONS = model_options(ServingExecution, exclude=BATCHING_KNOBS)
+"""The replica knobs as options, in `ServingExecution`'s order (tp, pp, precision, ...)."""
+_BY_NAME = {p.name: p.annotation for p in REPLICA_OPTIONS}
+ServingPrecisionOpt = _BY_NAME["precision"]
+KvDtypeOpt = _BY_NAME["kv_dtype"]
+DecodeAttentionOpt = _BY_NAME["decode_attention"]
+"""The generated options under their old names (`estimate_llm` re-exports them)."""
 
 
 @estimate_app.command("inference")
@@ -115,14 +132,11 @@ DecodeAttentionOpt = Annotated[
         *HARDWARE_OPTIONS,
         option("num_gpus", ServingGpusOpt),
         *SHAPE_OPTIONS,
-        option("tp", Tp),
-        option("pp", Pp),
-        option("precision", ServingPrecisionOpt),
+        *REPLICA_OPTIONS[:3],  # tp, pp, precision
         option("batch", BatchOpt),
         option("input_len", InputLenOpt),
         option("output_len", OutputLenOpt),
-        option("kv_dtype", KvDtypeOpt),
-        option("decode_attention", DecodeAttentionOpt),
+        *REPLICA_OPTIONS[3:],  # kv_dtype, decode_attention
         *RUN_OPTIONS,
     ]
 )

@@ -16,7 +16,7 @@ from pydantic import Field, ValidationError
 from simulator.catalog import Catalog
 from simulator.cli.common import CalibrationOption, JsonOption, ProfilesOption
 from simulator.cli.estimate import EstimateRequest, GpuOption, InputOption, NodeOption
-from simulator.cli.options import option
+from simulator.cli.options import option, problems_as_flags
 from simulator.errors import InputError, Problem, error_message
 from simulator.perf.hardware import JobHardware, job_hardware
 from simulator.perf.parallelism import OPTIONS, option_problem
@@ -133,14 +133,15 @@ def _flag_problems(exc: ValidationError) -> list[Problem]:
 
 def request_hardware(req: ShapeRequest, catalog: Catalog, num_gpus: int) -> JobHardware:
     """The job's GPUs, node and fabric from --gpu/--node, --gpus-per-node and --fabric."""
-    return job_hardware(
-        catalog,
-        num_gpus=num_gpus,
-        gpu=req.gpu,
-        node=req.node,
-        gpus_per_node=req.gpus_per_node,
-        fabric=req.fabric,
-    )
+    with problems_as_flags():
+        return job_hardware(
+            catalog,
+            num_gpus=num_gpus,
+            gpu=req.gpu,
+            node=req.node,
+            gpus_per_node=req.gpus_per_node,
+            fabric=req.fabric,
+        )
 
 
 # ---------------------------------------------------------------------------- options

@@ -10,39 +10,34 @@ Importing this module registers the command on `estimate_app`.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import typer
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, create_model
 
 from simulator.catalog import Catalog
-from simulator.cli.common import CalibrationOption, JsonOption, ProfilesOption, guarded
-from simulator.cli.estimate import GpuOption, InputOption, NodeOption, estimate_app, run_estimate
-from simulator.cli.estimate_inference import DecodeAttentionOpt, KvDtypeOpt, ServingPrecisionOpt
+from simulator.cli.common import guarded
+from simulator.cli.estimate import estimate_app, run_estimate
+from simulator.cli.estimate_inference import serving_execution
 from simulator.cli.estimate_model import (
-    Experts,
-    Fabric,
-    FfnHidden,
-    FfnType,
-    GpusPerNode,
-    Heads,
-    Hidden,
-    KvHeads,
-    Layers,
-    ModelOpt,
-    MoeFfn,
-    Pp,
+    HARDWARE_OPTIONS,
+    RUN_OPTIONS,
+    SHAPE_OPTIONS,
     ShapeRequest,
-    TopK,
-    Tp,
-    Vocab,
     request_hardware,
     request_model,
 )
+from simulator.cli.options import (
+    limited_optional_fields,
+    model_options,
+    option,
+    problems_as_flags,
+    with_options,
+)
 from simulator.engine.serving import simulate_service
 from simulator.errors import InputError, Problem, error_message
-from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.parallelism import OPTIONS, option_problem
+from simulator.schema.execution import ServingExecution
 from simulator.schema.scenario import InferenceService
 
 SUMMARY_KEYS = (
@@ -72,14 +67,9 @@ SUMMARY_KEYS = (
 """What the command prints, in order (the first nine are the issue's contract)."""
 
 
-class ServingRequest(ShapeRequest):
-    """A stream of identical requests served by `replicas` replicas, each tp x pp GPUs."""
+class StreamRequest(ShapeRequest):
+    """Base of `ServingRequest`: the request stream, its targets and the replica count."""
 
-    tp: int = Field(default=1, ge=1)
-    pp: int = Field(default=1, ge=1)
-    precision: Literal["fp16", "bf16", "fp8", "int8", "int4"] = "fp16"
-    kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = None
-    decode_attention: DecodeAttentionKernel = "grouped"
     num_requests: int = Field(ge=1, le=10_000_000)
     input_len: int = Field(ge=1)
     output_len: int = Field(ge=1)
@@ -88,14 +78,21 @@ class ServingRequest(ShapeRequest):
     replicas: int | None = Field(default=None, ge=1)
     ttft_slo: float | None = Field(default=None, gt=0)
     tpot_slo: float | None = Field(default=None, gt=0)
-    routing: Literal["round_robin", "least_outstanding", "kv_aware"] = "least_outstanding"
-    max_num_seqs: int = Field(default=256, ge=1)
-    max_batched_tokens: int = Field(default=8192, ge=1)
     seed: int = Field(default=0, ge=0)
 
 
-def _replicas(req: ServingRequest) -> int:
-    per_replica = req.tp * req.pp
+ServingRequest = create_model(  # type: ignore[call-overload]
+    "ServingRequest",
+    __base__=StreamRequest,
+    __module__=__name__,
+    __doc__="""A stream of identical requests served by `replicas` replicas, each tp x pp GPUs:
+    the stream's fields plus every `ServingExecution` knob (None: not given, its default
+    applies; the scenario's inference service has the same knobs and defaults).""",
+    **limited_optional_fields(ServingExecution, include=ServingExecution.model_fields),
+)
+
+
+def _replicas(req: StreamRequest, per_replica: int) -> int:
     if req.num_gpus is None:
         return req.replicas or 1
     if req.num_gpus % per_replica:
@@ -120,15 +117,17 @@ def _replicas(req: ServingRequest) -> int:
     return replicas
 
 
-def compute_serving(req: ServingRequest, catalog: Catalog) -> dict[str, Any]:
+def compute_serving(req: StreamRequest, catalog: Catalog) -> dict[str, Any]:
     """Latency percentiles, throughput and SLO attainment of the simulated stream."""
     if (req.request_rate is None) == (req.concurrency is None):
         raise InputError(
             [option_problem("--request-rate", "give --request-rate or --concurrency (one of them)")]
         )
+    execution = serving_execution(req)
+    per_replica = execution.gpus_per_replica
     model = request_model(req, catalog)
-    replicas = _replicas(req)
-    hardware = request_hardware(req, catalog, req.tp * req.pp)
+    replicas = _replicas(req, per_replica)
+    hardware = request_hardware(req, catalog, per_replica)
     traffic: dict[str, Any] = {
         "num_requests": req.num_requests,
         "input_tokens": {"kind": "fixed", "value": req.input_len},
@@ -141,19 +140,12 @@ def compute_serving(req: ServingRequest, catalog: Catalog) -> dict[str, Any]:
     try:
         spec = InferenceService.model_validate(
             dict(
+                execution.model_dump(),
                 name="estimate",
                 model=model,
-                precision=req.precision,
-                kv_dtype=req.kv_dtype,
-                decode_attention=req.decode_attention,
-                tp=req.tp,
-                pp=req.pp,
                 replicas=replicas,
                 traffic=traffic,
                 slo={"ttft_s": req.ttft_slo, "tpot_s": req.tpot_slo},
-                routing=req.routing,
-                max_num_seqs=req.max_num_seqs,
-                max_batched_tokens=req.max_batched_tokens,
                 timeline_interval_s=1.0,
             )
         )
@@ -161,7 +153,8 @@ def compute_serving(req: ServingRequest, catalog: Catalog) -> dict[str, Any]:
         raise InputError(
             [Problem(OPTIONS, "(request)", error_message(e)) for e in exc.errors()]
         ) from None
-    run = simulate_service(spec, model, hardware, seed=req.seed)
+    with problems_as_flags():
+        run = simulate_service(spec, model, hardware, seed=req.seed)
     if run.summary["requests_dropped"] == req.num_requests:
         raise InputError(
             [
@@ -176,151 +169,65 @@ def compute_serving(req: ServingRequest, catalog: Catalog) -> dict[str, Any]:
     return {
         "model": model.id or model.name,
         "gpu": hardware.gpu.id,
-        "num_gpus": replicas * req.tp * req.pp,
+        "num_gpus": replicas * per_replica,
         "replicas": replicas,
         "kv_cache_tokens_per_replica": run.runtime.kv_blocks * spec.kv_block_tokens,
         **{key: run.summary[key] for key in SUMMARY_KEYS},
     }
 
 
+# ---------------------------------------------------------------------------- options
+
+
+def _option(name: str, kind: type, help_: str) -> Any:
+    """A stream flag (its own, not an execution knob), `--name-with-dashes`."""
+    flag = "--" + name.replace("_", "-")
+    typed = Annotated[kind | None, typer.Option(flag, help=help_, show_default=False)]
+    return option(name, typed)
+
+
+STREAM_OPTIONS = (
+    _option("num_requests", int, "Requests to serve."),
+    _option("input_len", int, "Prompt tokens per request."),
+    _option("output_len", int, "Generated tokens per request."),
+    _option("request_rate", float, "Poisson arrivals per second."),
+    _option(
+        "concurrency",
+        int,
+        "Closed-loop clients (= --num-requests: all at once, offline throughput).",
+    ),
+    _option("replicas", int, "Replicas (default from --num-gpus, else 1)."),
+    _option("ttft_slo", float, "Time-to-first-token target, seconds."),
+    _option("tpot_slo", float, "Time-per-output-token target, seconds."),
+)
+EXECUTION_OPTIONS = model_options(ServingExecution)
+"""Every `ServingExecution` knob: tp, pp, precision, kv_dtype, decode_attention, then routing,
+max_num_seqs and max_batched_tokens (after the stream, where `--help` has always listed them)."""
+_REPLICA = len(ServingExecution.model_fields) - 3
+
+
 @estimate_app.command("serving")
 @guarded
-def serving(
-    gpu: GpuOption = None,
-    node: NodeOption = None,
-    num_gpus: Annotated[
-        int | None,
-        typer.Option("--num-gpus", help="GPUs in all (replicas x tp x pp).", show_default=False),
-    ] = None,
-    gpus_per_node: GpusPerNode = None,
-    fabric: Fabric = None,
-    model: ModelOpt = None,
-    layers: Layers = None,
-    hidden: Hidden = None,
-    heads: Heads = None,
-    kv_heads: KvHeads = None,
-    ffn_hidden: FfnHidden = None,
-    ffn_type: FfnType = None,
-    vocab: Vocab = None,
-    experts: Experts = None,
-    top_k: TopK = None,
-    moe_ffn_hidden: MoeFfn = None,
-    tp: Tp = None,
-    pp: Pp = None,
-    precision: ServingPrecisionOpt = None,
-    kv_dtype: KvDtypeOpt = None,
-    decode_attention: DecodeAttentionOpt = None,
-    num_requests: Annotated[
-        int | None, typer.Option("--num-requests", help="Requests to serve.", show_default=False)
-    ] = None,
-    input_len: Annotated[
-        int | None,
-        typer.Option("--input-len", help="Prompt tokens per request.", show_default=False),
-    ] = None,
-    output_len: Annotated[
-        int | None,
-        typer.Option("--output-len", help="Generated tokens per request.", show_default=False),
-    ] = None,
-    request_rate: Annotated[
-        float | None,
-        typer.Option("--request-rate", help="Poisson arrivals per second.", show_default=False),
-    ] = None,
-    concurrency: Annotated[
-        int | None,
-        typer.Option(
-            "--concurrency",
-            help="Closed-loop clients (= --num-requests: all at once, offline throughput).",
-            show_default=False,
-        ),
-    ] = None,
-    replicas: Annotated[
-        int | None,
-        typer.Option(
-            "--replicas", help="Replicas (default from --num-gpus, else 1).", show_default=False
-        ),
-    ] = None,
-    ttft_slo: Annotated[
-        float | None,
-        typer.Option("--ttft-slo", help="Time-to-first-token target, seconds.", show_default=False),
-    ] = None,
-    tpot_slo: Annotated[
-        float | None,
-        typer.Option(
-            "--tpot-slo", help="Time-per-output-token target, seconds.", show_default=False
-        ),
-    ] = None,
-    routing: Annotated[
-        str | None,
-        typer.Option(
-            "--routing",
-            help="round_robin, least_outstanding (default) or kv_aware.",
-            show_default=False,
-        ),
-    ] = None,
-    max_num_seqs: Annotated[
-        int | None,
-        typer.Option(
-            "--max-num-seqs", help="Sequences per replica (default 256).", show_default=False
-        ),
-    ] = None,
-    max_batched_tokens: Annotated[
-        int | None,
-        typer.Option(
-            "--max-batched-tokens",
-            help="Chunked-prefill token budget per iteration (default 8192).",
-            show_default=False,
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed of the arrival draw.", show_default=False)
-    ] = None,
-    input: InputOption = None,
-    json_: JsonOption = False,
-    profiles: ProfilesOption = None,
-    calibration: CalibrationOption = None,
-) -> None:
+@with_options(
+    [
+        *HARDWARE_OPTIONS,
+        _option("num_gpus", int, "GPUs in all (replicas x tp x pp)."),
+        *SHAPE_OPTIONS,
+        *EXECUTION_OPTIONS[:_REPLICA],
+        *STREAM_OPTIONS,
+        *EXECUTION_OPTIONS[_REPLICA:],
+        _option("seed", int, "Seed of the arrival draw."),
+        *RUN_OPTIONS,
+    ]
+)
+def serving(**flags: Any) -> None:
     """Serve a request stream: TTFT, TPOT and e2e percentiles, throughput, SLO attainment."""
-    flags = dict(
-        gpu=gpu,
-        node=node,
-        num_gpus=num_gpus,
-        gpus_per_node=gpus_per_node,
-        fabric=fabric,
-        model=model,
-        layers=layers,
-        hidden=hidden,
-        heads=heads,
-        kv_heads=kv_heads,
-        ffn_hidden=ffn_hidden,
-        ffn_type=ffn_type,
-        vocab=vocab,
-        experts=experts,
-        top_k=top_k,
-        moe_ffn_hidden=moe_ffn_hidden,
-        tp=tp,
-        pp=pp,
-        precision=precision,
-        kv_dtype=kv_dtype,
-        decode_attention=decode_attention,
-        num_requests=num_requests,
-        input_len=input_len,
-        output_len=output_len,
-        request_rate=request_rate,
-        concurrency=concurrency,
-        replicas=replicas,
-        ttft_slo=ttft_slo,
-        tpot_slo=tpot_slo,
-        routing=routing,
-        max_num_seqs=max_num_seqs,
-        max_batched_tokens=max_batched_tokens,
-        seed=seed,
-    )
     run_estimate(
         ServingRequest,
         compute_serving,
+        input_file=flags.pop("input"),
+        json_=flags.pop("json_"),
+        profiles=flags.pop("profiles"),
+        calibration=flags.pop("calibration"),
         flags=flags,
-        input_file=input,
-        json_=json_,
-        profiles=profiles,
-        calibration=calibration,
     )

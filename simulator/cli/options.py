@@ -21,7 +21,8 @@ import inspect
 import re
 import types
 import typing
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal, TypeVar, Union
 
 import typer
@@ -29,12 +30,38 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from simulator.errors import InputError, Problem
+from simulator.perf.parallelism import OPTIONS
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def flag_name(field: str) -> str:
     """`num_gpus` -> `--num-gpus`."""
     return "--" + field.replace("_", "-")
+
+
+_FIELD = re.compile(r"[a-z][a-z0-9_]*")
+_QUOTED_FIELD = re.compile(r"`([a-z][a-z0-9_]*)`")
+
+
+def as_flag(problem: Problem) -> Problem:
+    """A request problem from below the CLI (naming a field: `num_gpus`, and in its message
+    `` `node` ``) as the command line spells it: `--num-gpus`, `--node`."""
+    if problem.file != OPTIONS:
+        return problem
+    field = flag_name(problem.field) if _FIELD.fullmatch(problem.field) else problem.field
+    message = _QUOTED_FIELD.sub(lambda m: flag_name(m.group(1)), problem.message)
+    return Problem(problem.file, field, message)
+
+
+@contextmanager
+def problems_as_flags() -> Iterator[None]:
+    """Re-raise an InputError from the models inside with its fields spelled as flags."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError([as_flag(p) for p in exc.problems]) from None
 
 
 def flat_fields(model: type[BaseModel], *, exclude: Iterable[str] = ()) -> dict[str, FieldInfo]:
@@ -138,6 +165,24 @@ def optional_fields(
     fields = flat_fields(model, exclude=exclude)
     kinds: dict[str, Any] = {name: field.annotation for name, field in fields.items()}
     return {name: (kind | None, None) for name, kind in kinds.items()}
+
+
+def limited_optional_fields(
+    model: type[BaseModel], *, include: Iterable[str]
+) -> dict[str, tuple[Any, None]]:
+    """`create_model` fields for `include`d knobs of `model`, optional, keeping their limits.
+
+    A knob with no cross-field rule is checked where the flag is read (the message names the
+    flag and the origin: command line or `--input` line), with `model`'s own limits.
+    """
+    fields = flat_fields(model)
+    out: dict[str, tuple[Any, None]] = {}
+    for name in include:
+        field = fields[name]
+        kind = _without_none(field.annotation)
+        limited = Annotated[(kind, *field.metadata)] if field.metadata else kind
+        out[name] = (limited | None, None)
+    return out
 
 
 def option(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:

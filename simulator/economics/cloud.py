@@ -17,7 +17,7 @@ from simulator.economics.months import MONTH_S
 from simulator.economics.site import SiteFigures
 from simulator.economics.usage import Usage
 from simulator.errors import InputError, Problem
-from simulator.scenario import LoadedScenario, resolve_profile
+from simulator.scenario import LoadedScenario
 from simulator.schema.pricing import InstancePrice, PricingProfile
 
 TB_GB = 1000.0
@@ -25,7 +25,7 @@ TB_GB = 1000.0
 
 def sheet_of(loaded: LoadedScenario, sheet_id: str) -> PricingProfile:
     """The pricing profile `sheet_id` (the loader has checked it exists)."""
-    return loaded.catalog.profiles["pricing"][sheet_id]  # type: ignore[return-value]
+    return loaded.world.price_sheets[sheet_id]
 
 
 def _problem(loaded: LoadedScenario, where: str, message: str) -> InputError:
@@ -44,10 +44,8 @@ def instance_for_pool(
     same_node = [x for x in instances if x.node == node.id]
     if same_node:
         return same_node[0]
-    nodes = loaded.catalog.profiles["node"]
-    same_gpu = [
-        x for x in instances if x.node in nodes and getattr(nodes[x.node], "gpu", None) == node.gpu
-    ]
+    node_gpus = loaded.world.sheet_node_gpus
+    same_gpu = [x for x in instances if node_gpus.get(x.node) == node.gpu]
     if same_gpu:
         return same_gpu[0]
     raise _problem(
@@ -99,14 +97,12 @@ def storage_usd(
     peak_tb = site.storage_peak_used_tb
     months = usage.calendar.month_s() / MONTH_S
     usd = np.zeros(usage.calendar.months)
-    for i, tier in enumerate(loaded.scenario.cluster.storage):
-        profile = resolve_profile(
-            loaded.catalog, "storage", tier.profile, str(loaded.path), f"cluster.storage[{i}]"
-        )
+    for i, tier in enumerate(loaded.world.storage):
+        profile = tier.profile
         tb = float(peak_tb.get(profile.id, 0.0) or 0.0)
-        if profile.tier == "local_nvme" or tb <= 0:  # type: ignore[attr-defined]
+        if profile.tier == "local_nvme" or tb <= 0:
             continue
-        price = prices.get(profile.tier)  # type: ignore[attr-defined]
+        price = prices.get(profile.tier)
         if price is None:
             raise InputError(
                 [
@@ -114,7 +110,7 @@ def storage_usd(
                         str(loaded.path),
                         f"{where}.sheet",
                         f"sheet {sheet.id!r} has no storage price for tier "
-                        f"{profile.tier!r} (cluster.storage[{i}]; has: "  # type: ignore[attr-defined]
+                        f"{profile.tier!r} (cluster.storage[{i}]; has: "
                         f"{', '.join(sorted(prices)) or 'none'})",
                     )
                 ]

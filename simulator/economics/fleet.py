@@ -61,9 +61,9 @@ def in_service_by_month(calendar: Calendar, fleet: list[Cohort], per_cohort) -> 
     return out
 
 
-def node_idle_w(loaded: LoadedScenario, node: NodeProfile) -> float:
-    """A node's idle draw (GPUs idle plus host overhead), watts."""
-    gpu = loaded.catalog.gpu(node.gpu)
+def node_idle_w(loaded: LoadedScenario, pool: str) -> float:
+    """A node of `pool`'s idle draw (GPUs idle plus host overhead), watts."""
+    node, gpu = loaded.world.pools[pool].node, loaded.world.pools[pool].gpu
     return node.gpus_per_node * gpu_power_w(gpu, 0.0) + node.overhead_idle_power_w
 
 

@@ -29,8 +29,7 @@ from simulator.economics.ledger import OptionCost
 from simulator.economics.months import HOUR_S, MONTH_S, Calendar
 from simulator.economics.usage import Usage
 from simulator.errors import InputError, Problem
-from simulator.scenario import LoadedScenario, resolve_profile
-from simulator.schema.facility import FacilityProfile
+from simulator.scenario import LoadedScenario
 from simulator.schema.pricing import OnPremPricing
 from simulator.schema.scenario import PriceOption
 
@@ -41,25 +40,10 @@ CAPEX_CATEGORIES = ("servers", "fabric", "storage", "facility", "spares", "other
 def storage_tb(loaded: LoadedScenario) -> float:
     """Shared storage capacity the cluster owns (local NVMe comes with the nodes)."""
     total = 0.0
-    for i, tier in enumerate(loaded.scenario.cluster.storage):
-        profile = resolve_profile(
-            loaded.catalog, "storage", tier.profile, str(loaded.path), f"cluster.storage[{i}]"
-        )
-        if profile.tier != "local_nvme":  # type: ignore[attr-defined]
-            total += tier.capacity_tb or profile.capacity_tb  # type: ignore[attr-defined]
+    for tier in loaded.world.storage:
+        if tier.profile.tier != "local_nvme":
+            total += tier.capacity_tb or tier.profile.capacity_tb
     return total
-
-
-def _facility(loaded: LoadedScenario) -> FacilityProfile:
-    s = loaded.scenario
-    return resolve_profile(  # type: ignore[return-value]
-        loaded.catalog, "facility", s.cluster.facility, str(loaded.path), "cluster.facility"
-    )
-
-
-def _nodes_per_rack(loaded: LoadedScenario, c: Cohort, facility: FacilityProfile) -> int:
-    given = loaded.scenario.cluster.nodes_per_rack
-    return given or max(1, math.floor(facility.max_kw_per_rack * 1000.0 / c.node.max_power_w))
 
 
 def cohort_capex(
@@ -71,12 +55,12 @@ def cohort_capex(
     notes: list[str],
 ) -> dict[str, float]:
     """Capital of one cohort, by category."""
-    facility = _facility(loaded)
+    facility = loaded.world.facility
     colocated = facility.colocation_usd_per_kw_month is not None
     units = {
         "node": c.nodes,
         "gpu": c.gpus,
-        "rack": math.ceil(c.nodes / _nodes_per_rack(loaded, c, facility)),
+        "rack": loaded.world.racks.racks(c.nodes),  # the engine's layout, not a rule of its own
         "switch_port": c.compute_ports,
         "kw_it": 0.0 if colocated else c.it_kw,
         "tb_storage": storage_tb(loaded) if first else 0.0,
@@ -138,7 +122,7 @@ def price_onprem(
 ) -> OptionCost:
     """All costs of owning the simulated fleet over the cost horizon."""
     cal = usage.calendar
-    sheet: OnPremPricing = loaded.catalog.profiles["pricing"][option.sheet].onprem  # type: ignore[attr-defined]
+    sheet: OnPremPricing = loaded.world.price_sheets[option.sheet].onprem  # type: ignore[assignment]
     cost = OptionCost(option.name, option.sheet, option.purchase, cal.months)
     life_s = sheet.depreciation_years * YEAR_S
     cash = np.zeros(cal.months)
@@ -160,7 +144,7 @@ def price_onprem(
     cost.add("maintenance", maintenance)
     gpu_hours = capacity_gpu_hours(cal, fleet)
     cost.add("staff", gpu_hours / sheet.gpus_per_staff * sheet.staff_usd_per_year * HOUR_S / YEAR_S)
-    facility = _facility(loaded)
+    facility = loaded.world.facility
     if facility.colocation_usd_per_kw_month is not None:
         kw_months = np.zeros(cal.months)
         for c in fleet:
@@ -170,7 +154,7 @@ def price_onprem(
     pue = energy.facility_kwh.sum() / max(usage.it_kwh_by_month.sum(), 1e-12)
     idle_kwh = (
         sum(
-            c.nodes * node_idle_w(loaded, c.node) / 1000.0 * cal.overlap_s(c.start_s, math.inf)
+            c.nodes * node_idle_w(loaded, c.pool) / 1000.0 * cal.overlap_s(c.start_s, math.inf)
             for c in fleet
         )
         / HOUR_S

@@ -1,31 +1,28 @@
 """Building a run's parts from the scenario: policies, the cluster, pool hardware, failures.
 
 Each builder raises `InputError` naming the scenario field for what the schema alone could
-not catch (an unknown policy kind, a node too hot for its rack). They are plain functions of
-what they need, kept apart from the Simulation so that its file reads as the wiring of a run.
+not catch (an unknown policy kind); the hardware and rack layout come resolved in the World.
+They are plain functions of what they need, kept apart from the Simulation so that its file
+reads as the wiring of a run.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
 from typing import Any
 
 from pydantic import ValidationError
 
-from simulator.catalog import Catalog
 from simulator.engine import failure_rates
 from simulator.engine.build_out import added_nodes
 from simulator.engine.cluster import Cluster
 from simulator.engine.placement import PlacementPolicy
 from simulator.engine.step_time import PoolHardware
 from simulator.errors import InputError, Problem, problems_from_validation
-from simulator.scenario import LoadedScenario, resolve_profile
-from simulator.schema.facility import FacilityProfile
-from simulator.schema.interconnect import InterconnectProfile
-from simulator.schema.scenario import Fabric as FabricSpec
+from simulator.schema.scenario import Cluster as ClusterSpec
 from simulator.schema.scenario import Failures as FailurePolicy
 from simulator.schema.scenario import PolicyRef
+from simulator.world import World
 
 
 def policy(registry: dict, ref: PolicyRef, where: str, file: str, *extra: Any) -> Any:
@@ -45,72 +42,38 @@ def policy(registry: dict, ref: PolicyRef, where: str, file: str, *extra: Any) -
         raise InputError([Problem(file, f"{where}.params", str(exc))]) from None
 
 
-def build_cluster(
-    loaded: LoadedScenario,
-    catalog: Catalog,
-    facility: FacilityProfile,
-    placement: PlacementPolicy,
-    file: str,
-) -> Cluster:
-    """The cluster at its final size (build-out nodes included), racks sized by power."""
-    s = loaded.scenario
+def build_cluster(cluster: ClusterSpec, world: World, placement: PlacementPolicy) -> Cluster:
+    """The cluster at its final size (build-out nodes included), racks as the World lays them."""
+    added = added_nodes(cluster)
     pools = []
-    added = added_nodes(s.cluster)
-    for pool in s.cluster.pools:
-        node = loaded.pool_nodes[pool.name]
-        count = pool.count + added.get(pool.name, 0)
-        pools.append((pool.name, node, catalog.gpu(node.gpu), count))
-    max_node_w = max(node.max_power_w for _, node, _, _ in pools)
-    rack_w = facility.max_kw_per_rack * 1000.0
-    rack_cap = math.floor(rack_w / max_node_w + 1e-9)
-    if rack_cap < 1:
-        raise InputError(
-            [
-                Problem(
-                    file,
-                    "cluster.facility",
-                    f"a node draws up to {max_node_w / 1000:g} kW, more than the facility's "
-                    f"{facility.max_kw_per_rack:g} kW per rack "
-                    f"({facility.cooling} cooling)",
-                )
-            ]
-        )
-    nodes_per_rack = s.cluster.nodes_per_rack or rack_cap
+    for pool in cluster.pools:
+        hw = world.pools[pool.name]
+        pools.append((pool.name, hw.node, hw.gpu, pool.count + added.get(pool.name, 0)))
     return Cluster(
         pools,
-        nodes_per_pod=s.cluster.fabric.nodes_per_pod,
-        nodes_per_rack=nodes_per_rack,
-        rack_cap=min(rack_cap, nodes_per_rack),
+        nodes_per_pod=cluster.fabric.nodes_per_pod,
+        nodes_per_rack=world.racks.nodes_per_rack,
+        rack_cap=world.racks.active_cap,
         spares_per_pool=placement.params.spare_nodes_per_pool,
     )
 
 
 def pool_hardware(
-    catalog: Catalog, cluster: Cluster, fabric: FabricSpec, file: str
+    world: World, oversubscription: float
 ) -> tuple[dict[str, PoolHardware], list[float]]:
     """Per pool: the hardware the step-time model sees, and each node's scale-out bytes/s."""
-    override: InterconnectProfile | None = None
-    if fabric.interconnect is not None:
-        override = resolve_profile(  # type: ignore[assignment]
-            catalog,
-            "interconnect",
-            fabric.interconnect,
-            file,
-            "cluster.fabric.interconnect",
-        )
     hardware, nic_bps = {}, []
-    for pool in cluster.pools:
-        nic, count = catalog.scale_out_nic(pool.node)
-        out = override or nic
-        hardware[pool.name] = PoolHardware(
+    for name, pool in world.pools.items():
+        out = pool.scale_out
+        hardware[name] = PoolHardware(
             node=pool.node,
             gpu=pool.gpu,
-            scale_up=catalog.interconnect(pool.node.scale_up) if pool.node.scale_up else None,
+            scale_up=pool.scale_up,
             scale_out=out,
-            nics_per_node=count,
-            oversubscription=fabric.oversubscription,
+            nics_per_node=pool.nics_per_node,
+            oversubscription=oversubscription,
         )
-        nic_bps.append(out.bandwidth_gb_per_s * 1e9 * count * out.achievable_fraction)
+        nic_bps.append(out.bandwidth_gb_per_s * 1e9 * pool.nics_per_node * out.achievable_fraction)
     return hardware, nic_bps
 
 

@@ -1,7 +1,7 @@
 """The Simulation: owns the SimPy environment, the random streams and the recorder.
 
-Building a Simulation resolves everything a run needs from a `LoadedScenario` (cluster,
-policies from their registries, storage, fabric, power, failure rates, job sources) and
+Building a Simulation builds everything a run needs from a `LoadedScenario` and its World
+(cluster, policies from their registries, storage, fabric, power, failure rates, job sources) and
 raises `InputError` naming the scenario field for anything the schema alone could not catch.
 `run()` then drives the clock to the horizon and returns a `RunRecord` of plain lists that
 `simulator.results` turns into tables.
@@ -18,7 +18,6 @@ import bisect
 from collections.abc import Callable
 from typing import Any
 
-from simulator.catalog import Catalog
 from simulator.engine import build, failure_rates
 from simulator.engine.arrivals import SyntheticSource, TraceSource
 from simulator.engine.budget import check_budget
@@ -47,10 +46,9 @@ from simulator.engine.storage import Storage
 from simulator.engine.traces import read_trace
 from simulator.engine.training import TrainingJob, attach_storage
 from simulator.errors import InputError, Problem
-from simulator.scenario import LoadedScenario, resolve_profile
+from simulator.scenario import LoadedScenario
 from simulator.schema.facility import FacilityProfile
 from simulator.schema.scenario import PolicyRef
-from simulator.schema.storage import StorageProfile
 
 
 class Simulation:
@@ -94,17 +92,12 @@ class Simulation:
         self.queued = 0
         """jobs waiting in the scheduler's queue"""
         self.trace_skipped = 0
-        catalog: Catalog = loaded.catalog
-
-        self.facility: FacilityProfile = resolve_profile(  # type: ignore[assignment]
-            catalog, "facility", s.cluster.facility, self.file, "cluster.facility"
-        )
+        world = loaded.world
+        self.facility: FacilityProfile = world.facility
         self.placement_policy: PlacementPolicy = self._policy(
             PLACEMENTS, s.policies.placement, "policies.placement"
         )
-        self.cluster = build.build_cluster(
-            self.loaded, catalog, self.facility, self.placement_policy, self.file
-        )
+        self.cluster = build.build_cluster(s.cluster, world, self.placement_policy)
         cap_kw = s.policies.power.cap_kw or self.facility.power_cap_kw
         self.power = Power(
             self.cluster,
@@ -127,16 +120,9 @@ class Simulation:
                     )
                 ]
             )
-        tiers = []
-        for i, tier in enumerate(s.cluster.storage):
-            profile: StorageProfile = resolve_profile(  # type: ignore[assignment]
-                catalog, "storage", tier.profile, self.file, f"cluster.storage[{i}].profile"
-            )
-            tiers.append((profile, tier.capacity_tb, tier.role))
+        tiers = [(tier.profile, tier.capacity_tb, tier.role) for tier in world.storage]
         self.storage = Storage(self.clock, tiers)
-        self.pool_hardware, nic_bps = build.pool_hardware(
-            catalog, self.cluster, s.cluster.fabric, self.file
-        )
+        self.pool_hardware, nic_bps = build.pool_hardware(world, s.cluster.fabric.oversubscription)
         self.fabric: Fabric | None = (
             Fabric(self.clock, self.cluster, nic_bps, s.cluster.fabric.oversubscription)
             if self.cluster.num_pods > 1

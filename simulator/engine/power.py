@@ -27,6 +27,7 @@ import numpy as np
 
 from simulator.engine.cluster import Cluster, Pool
 from simulator.schema.gpu import GpuProfile
+from simulator.schema.node import NodeProfile
 
 STATE_UTILIZATION: dict[str, float] = {
     "idle": 0.0,
@@ -70,7 +71,12 @@ class PoolPower:
     @classmethod
     def of(cls, pool: Pool) -> PoolPower:
         """Figures for `pool`'s node and GPU profiles."""
-        gpu, node, gpn = pool.gpu, pool.node, pool.gpus_per_node
+        return cls.of_hardware(pool.node, pool.gpu)
+
+    @classmethod
+    def of_hardware(cls, node: NodeProfile, gpu: GpuProfile) -> PoolPower:
+        """Figures for a node and its GPU (what the sweep's bounds read without a cluster)."""
+        gpn = node.gpus_per_node
         idle = gpu_power_w(gpu, 0.0)
         dyn = {s: gpu_power_w(gpu, u) - idle for s, u in STATE_UTILIZATION.items()}
         return cls(

@@ -4,6 +4,9 @@ A job names a node (`--node`) or a GPU (`--gpu`, optionally `--gpus-per-node` an
 Naming only a GPU uses the vendor's reference node built around it (DGX, then HGX, else the
 first by id; `topology.default_node`) for the NVLink domain and compute NICs; naming a fabric
 keeps the GPU-only description with one NIC of that fabric per GPU.
+
+Problems name the arguments as fields (`gpu`, `fabric`; in a message between backticks), not
+as flags: the CLI spells them `--gpu`, `--fabric` when it prints them.
 """
 
 from __future__ import annotations
@@ -55,9 +58,9 @@ def job_hardware(
         InputError: neither --gpu nor --node, unknown ids, or a multi-node job with no fabric.
     """
     if gpu is None and node is None:
-        raise InputError([option_problem("--gpu", "name a GPU (--gpu) or a node (--node)")])
+        raise InputError([option_problem("gpu", "name a GPU (`gpu`) or a node (`node`)")])
     if gpus_per_node is not None and gpus_per_node < 1:
-        raise InputError([option_problem("--gpus-per-node", "must be at least 1")])
+        raise InputError([option_problem("gpus_per_node", "must be at least 1")])
     if node is None and fabric is None and gpus_per_node is None and gpu is not None:
         catalog.gpu(gpu)  # unknown id -> InputError naming the known ones
         node = _node_for_gpu(catalog, gpu)
@@ -75,9 +78,9 @@ def job_hardware(
             raise InputError(
                 [
                     option_problem(
-                        "--fabric",
+                        "fabric",
                         f"{num_gpus} GPUs span several nodes: name a scale-out fabric "
-                        "(--fabric) or a node (--node)",
+                        "(`fabric`) or a node (`node`)",
                     )
                 ]
             ) from None

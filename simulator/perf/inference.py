@@ -17,15 +17,18 @@ they add capacity and a point-to-point hop, not speed.
 
 Weight-only quantized serving (int8/int4: W8A16/W4A16, as AWQ or GPTQ engines run) computes in
 16 bits and reads the narrow weights; fp8 runs fp8 GEMMs (W8A8).
+
+The replica's knobs (tp, pp, precision, KV dtype, decode kernel) are `ServingExecution`'s, with
+its defaults; `inference_job` is the one way from it to an `InferenceJob`. Problems name the
+job's fields (`precision`, `batch`), not command-line flags: the CLI spells them as flags.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
 
-from simulator.errors import InputError
+from simulator.errors import InputError, Problem
 from simulator.perf.collectives import collective_time_s
 from simulator.perf.decode_attention import (
     DECODE_ATTENTION_KERNELS,
@@ -59,10 +62,12 @@ from simulator.perf.transformer_flops import (
     attention_dims,
     layer_kinds,
 )
+from simulator.schema.execution import ServingExecution, ServingPrecision
 from simulator.schema.gpu import DTYPE_BYTES
 from simulator.schema.model import TransformerModel
 
-ServingPrecision = Literal["fp16", "bf16", "fp8", "int8", "int4"]
+_REPLICA = ServingExecution()
+"""The replica defaults, `ServingExecution`'s (declared there once)."""
 WEIGHT_ONLY = ("int8", "int4")
 """Precisions served as weight-only quantization: 16-bit math, narrow weights."""
 
@@ -81,13 +86,50 @@ class InferenceJob:
     batch: int
     input_len: int
     output_len: int
-    precision: ServingPrecision = "fp16"
-    tp: int = 1
-    pp: int = 1
+    precision: ServingPrecision = _REPLICA.precision
+    tp: int = _REPLICA.tp
+    pp: int = _REPLICA.pp
     num_gpus: int | None = None
-    kv_dtype: str | None = None
-    decode_attention: DecodeAttentionKernel = "grouped"
+    kv_dtype: str | None = _REPLICA.kv_dtype
+    decode_attention: DecodeAttentionKernel = _REPLICA.decode_attention
     """how the engine's decode-attention kernel reads GQA's shared KV heads (decode_attention.py)"""
+
+
+def inference_job(
+    execution: ServingExecution,
+    model: TransformerModel,
+    *,
+    batch: int,
+    input_len: int,
+    output_len: int,
+    num_gpus: int | None = None,
+) -> InferenceJob:
+    """A static batch of `batch` prompts, each replica run as `execution` says."""
+    return InferenceJob(
+        model=model,
+        batch=batch,
+        input_len=input_len,
+        output_len=output_len,
+        precision=execution.precision,
+        tp=execution.tp,
+        pp=execution.pp,
+        num_gpus=num_gpus,
+        kv_dtype=execution.kv_dtype,
+        decode_attention=execution.decode_attention,
+    )
+
+
+def field_problems(exc: InputError) -> InputError:
+    """`exc` with problems that name a flag (`--tp`, from the shared layout checks) naming
+    the field instead (`tp`): below the CLI, problems name fields."""
+    return InputError(
+        [
+            Problem(p.file, p.field[2:].replace("-", "_"), p.message)
+            if p.field.startswith("--")
+            else p
+            for p in exc.problems
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -290,23 +332,23 @@ class _Server:
 
 def _check_job(job: InferenceJob) -> None:
     problems = []
-    for flag, value in (
-        ("--batch", job.batch),
-        ("--input-len", job.input_len),
-        ("--output-len", job.output_len),
+    for name, value in (
+        ("batch", job.batch),
+        ("input_len", job.input_len),
+        ("output_len", job.output_len),
     ):
         if value < 1:
-            problems.append(option_problem(flag, f"must be at least 1 (got {value})"))
+            problems.append(option_problem(name, f"must be at least 1 (got {value})"))
     if job.precision not in WEIGHT_DTYPE_BYTES:
         problems.append(
-            option_problem("--precision", f"expected one of {', '.join(WEIGHT_DTYPE_BYTES)}")
+            option_problem("precision", f"expected one of {', '.join(WEIGHT_DTYPE_BYTES)}")
         )
     if job.kv_dtype is not None and job.kv_dtype not in DTYPE_BYTES:
-        problems.append(option_problem("--kv-dtype", f"unknown dtype {job.kv_dtype!r}"))
+        problems.append(option_problem("kv_dtype", f"unknown dtype {job.kv_dtype!r}"))
     if job.decode_attention not in DECODE_ATTENTION_KERNELS:
         problems.append(
             option_problem(
-                "--decode-attention", f"expected one of {', '.join(DECODE_ATTENTION_KERNELS)}"
+                "decode_attention", f"expected one of {', '.join(DECODE_ATTENTION_KERNELS)}"
             )
         )
     if problems:
@@ -321,18 +363,26 @@ def estimate_inference(job: InferenceJob, hardware: JobHardware) -> InferenceEst
     """
     _check_job(job)
     gpu = hardware.gpu
-    check_precision(gpu, "fp16" if job.precision in WEIGHT_ONLY else job.precision)
+    try:
+        check_precision(
+            gpu, "fp16" if job.precision in WEIGHT_ONLY else job.precision, flag="precision"
+        )
+    except InputError as exc:
+        raise field_problems(exc) from None
     num_gpus = job.num_gpus or job.tp * job.pp
     if num_gpus % (job.tp * job.pp):
         raise InputError(
             [
                 option_problem(
-                    "--num-gpus", f"{num_gpus} is not a multiple of tp*pp = {job.tp * job.pp}"
+                    "num_gpus", f"{num_gpus} is not a multiple of tp*pp = {job.tp * job.pp}"
                 )
             ]
         )
     replicas = num_gpus // (job.tp * job.pp)
-    resolve_layout(job.model, job.tp * job.pp, tp=job.tp, pp=job.pp)
+    try:
+        resolve_layout(job.model, job.tp * job.pp, tp=job.tp, pp=job.pp)
+    except InputError as exc:
+        raise field_problems(exc) from None
     server = _Server(job, hardware)
     prefill = server.prefill(job.batch, job.input_len)
     context = job.input_len + job.output_len / 2.0

@@ -17,17 +17,20 @@ chunks of prompts being prefilled. The pass costs what the static-batch model
 A pass of only a whole prompt therefore costs exactly `prefill(1, input_len)`, and a pass of
 only decode tokens exactly `decode_step(batch, context)`. Both terms are memoized per token
 count, so a simulation evaluating millions of iterations pays the GEMM model once per shape.
+
+A replica is a `ServingExecution` (the scenario's service and `estimate serving` alike) read
+through `replica_shape`, the one adapter, so both meet the same defaults.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
+from simulator.errors import InputError
 from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.hardware import JobHardware
-from simulator.perf.inference import InferenceJob, _Server
+from simulator.perf.inference import InferenceJob, _Server, field_problems
 from simulator.perf.memory import (
     LOGIT_BYTES,
     default_kv_dtype,
@@ -38,7 +41,11 @@ from simulator.perf.memory import (
 from simulator.perf.parallelism import resolve_layout
 from simulator.perf.training import check_precision
 from simulator.perf.transformer_flops import attention_dims
+from simulator.schema.execution import ServingExecution, ServingPrecision
 from simulator.schema.model import TransformerModel
+
+_REPLICA = ServingExecution()
+"""The replica defaults, `ServingExecution`'s (declared there once)."""
 
 TOKEN_KEYS = ("linear", "elementwise", "tp_comm", "pp_p2p")
 """Breakdown entries of a decode step that depend only on the tokens in the pass."""
@@ -52,16 +59,29 @@ class ReplicaShape:
     """What a serving replica is: a model at a precision on `tp * pp` GPUs."""
 
     model: TransformerModel
-    precision: Literal["fp16", "bf16", "fp8", "int8", "int4"] = "fp16"
-    tp: int = 1
-    pp: int = 1
-    kv_dtype: str | None = None
-    decode_attention: DecodeAttentionKernel = "grouped"
+    precision: ServingPrecision = _REPLICA.precision
+    tp: int = _REPLICA.tp
+    pp: int = _REPLICA.pp
+    kv_dtype: str | None = _REPLICA.kv_dtype
+    decode_attention: DecodeAttentionKernel = _REPLICA.decode_attention
 
     @property
     def gpus(self) -> int:
         """GPUs one replica holds."""
         return self.tp * self.pp
+
+
+def replica_shape(execution: ServingExecution, model: TransformerModel) -> ReplicaShape:
+    """The replica `execution` describes, serving `model`: the one way from a service's (or
+    `estimate serving`'s) knobs to the performance model."""
+    return ReplicaShape(
+        model=model,
+        precision=execution.precision,
+        tp=execution.tp,
+        pp=execution.pp,
+        kv_dtype=execution.kv_dtype,
+        decode_attention=execution.decode_attention,
+    )
 
 
 class IterationModel:
@@ -71,12 +91,18 @@ class IterationModel:
         """Resolve the replica's costs.
 
         Raises:
-            InputError: a precision the GPU lacks, or a tp/pp the model cannot split into.
+            InputError: a precision the GPU lacks, or a tp/pp the model cannot split into
+                (naming the field: `precision`, `tp`).
         """
-        check_precision(
-            hardware.gpu, "fp16" if shape.precision in ("int8", "int4") else shape.precision
-        )
-        resolve_layout(shape.model, shape.gpus, tp=shape.tp, pp=shape.pp)
+        try:
+            check_precision(
+                hardware.gpu,
+                "fp16" if shape.precision in ("int8", "int4") else shape.precision,
+                flag="precision",
+            )
+            resolve_layout(shape.model, shape.gpus, tp=shape.tp, pp=shape.pp)
+        except InputError as exc:
+            raise field_problems(exc) from None
         self.shape = shape
         self.hardware = hardware
         job = InferenceJob(

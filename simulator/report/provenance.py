@@ -12,12 +12,11 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
-from simulator.scenario import LoadedScenario, resolve_profile
+from simulator.scenario import LoadedScenario
 from simulator.schema.run_summary import RunSummary
 from simulator.schema.scenario import ProfileRef, ref_id
 
@@ -56,38 +55,32 @@ def _row(kind: str, profile: Any, used_as: str, ref: ProfileRef | None = None) -
 
 def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
     """Every profile and model the scenario used, with source and date (sorted rows)."""
-    s = loaded.scenario
-    catalog = loaded.catalog
-    file = str(loaded.path)
+    s, world = loaded.scenario, loaded.world
     rows: list[dict[str, str]] = []
     for pool in s.cluster.pools:
-        node = loaded.pool_nodes[pool.name]
+        hw = world.pools[pool.name]
+        node = hw.node
         rows.append(_row("node", node, f"pool {pool.name} ({pool.count} nodes)", pool.node))
         if node.purchase_price_usd is not None:
             price = _row("node price", node, f"pool {pool.name}")
             price["name"] = f"{node.name}: ${node.purchase_price_usd:,.0f} per node"
             price["source"] = node.price_source or "not given"
             rows.append(price)
-        rows.append(_row("gpu", catalog.gpu(node.gpu), f"pool {pool.name}"))
-        if node.scale_up is not None:
-            rows.append(_row("interconnect", catalog.interconnect(node.scale_up), "scale-up"))
-        for nic in node.nics:
-            rows.append(
-                _row("interconnect", catalog.interconnect(nic.interconnect), f"{nic.role} NICs")
-            )
+        rows.append(_row("gpu", hw.gpu, f"pool {pool.name}"))
+        if hw.scale_up is not None:
+            rows.append(_row("interconnect", hw.scale_up, "scale-up"))
+        for role, nic in hw.nics:
+            rows.append(_row("interconnect", nic, f"{role} NICs"))
     fabric = s.cluster.fabric.interconnect
     if fabric is not None:
-        profile = resolve_profile(catalog, "interconnect", fabric, file, "cluster.fabric")
-        rows.append(_row("interconnect", profile, "scale-out fabric", fabric))
-    for tier in s.cluster.storage:
-        profile = resolve_profile(catalog, "storage", tier.profile, file, "cluster.storage")
-        rows.append(_row("storage", profile, f"storage ({tier.role})", tier.profile))
-    facility = resolve_profile(catalog, "facility", s.cluster.facility, file, "cluster.facility")
-    rows.append(_row("facility", facility, "facility", s.cluster.facility))
+        rows.append(_row("interconnect", world.fabric, "scale-out fabric", fabric))
+    for spec, tier in zip(s.cluster.storage, world.storage, strict=True):
+        rows.append(_row("storage", tier.profile, f"storage ({tier.role})", spec.profile))
+    rows.append(_row("facility", world.facility, "facility", s.cluster.facility))
     for option in s.pricing.options:
-        sheet = catalog.pricing(option.sheet)
+        sheet = world.price_sheets[option.sheet]
         rows.append(_row("pricing", sheet, f"price option {option.name} ({option.purchase})"))
-    for workload, model in sorted(loaded.models.items()):
+    for workload, model in sorted(world.models.items()):
         rows.append(_row("model", model, f"workload {workload}"))
     frame = pd.DataFrame(rows, columns=list(INPUT_COLUMNS)).drop_duplicates()
     return frame.sort_values(list(INPUT_COLUMNS), kind="stable").reset_index(drop=True)
@@ -95,17 +88,14 @@ def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
 
 def racks_table(loaded: LoadedScenario, summary: RunSummary) -> pd.DataFrame:
     """Per pool: rack power density against the facility's cooling limit."""
-    s = loaded.scenario
-    facility = resolve_profile(
-        loaded.catalog, "facility", s.cluster.facility, str(loaded.path), "cluster.facility"
-    )
+    s, world = loaded.scenario, loaded.world
+    facility = world.facility
     limit_kw = facility.max_kw_per_rack
-    max_node_kw = max(node.max_power_w for node in loaded.pool_nodes.values()) / 1000.0
-    cap = summary.active_nodes_per_rack_cap or math.floor(limit_kw / max_node_kw + 1e-9)
-    per_rack = summary.nodes_per_rack or s.cluster.nodes_per_rack or cap
+    cap = summary.active_nodes_per_rack_cap or world.racks.power_cap
+    per_rack = summary.nodes_per_rack or world.racks.nodes_per_rack
     rows = []
     for pool in s.cluster.pools:
-        node = loaded.pool_nodes[pool.name]
+        node = world.pools[pool.name].node
         node_kw = node.max_power_w / 1000.0
         rows.append(
             {

@@ -1,10 +1,17 @@
-"""How a training job runs: every execution knob once, with one default and one description.
+"""How a job runs: every execution knob once, with one default and one description.
 
 A scenario's training job (`schema/workloads.py`, which adds only lifecycle fields) and
 `infrasim estimate training` (whose flags are these field names with dashes) both validate
 into `TrainingExecution`, and the performance model reads it through one builder
 (`simulator.perf.training.training_job`). So the same job gives the same step time through
 `infrasim run` and `infrasim estimate training`: there is no second default to drift.
+
+Serving is the same: a scenario's inference service extends `ServingExecution` with its
+lifecycle and traffic, `infrasim estimate serving` and `estimate inference` take its fields as
+flags, and the performance model reads a replica through one adapter
+(`simulator.perf.serving_iteration.replica_shape`, `simulator.perf.inference.inference_job`).
+Serving precision used to default to bf16 in the scenario and fp16 in the commands; it is bf16
+everywhere now.
 """
 
 from __future__ import annotations
@@ -20,6 +27,12 @@ Mode = Literal["pretrain", "full_finetune", "lora"]
 RecomputeChoice = Literal["auto", "none", "selective", "full"]
 AttentionKernel = Literal["flash", "unfused"]
 ZeroStage = Literal[0, 1, 2, 3]
+ServingPrecision = Literal["fp16", "bf16", "fp8", "int8", "int4"]
+KvDtype = Literal["fp16", "bf16", "fp8", "int8"]
+DecodeAttentionKernel = Literal["grouped", "per_query_head"]
+"""How an engine's decode-attention kernel reads GQA's shared KV heads
+(simulator/perf/decode_attention.py)."""
+Routing = Literal["round_robin", "least_outstanding", "kv_aware"]
 
 
 class Parallelism(StrictModel):
@@ -112,3 +125,45 @@ class TrainingExecution(StrictModel):
                 f"tp*pp*cp*dp = {p.dp * model_parallel} but num_gpus is {self.num_gpus}"
             )
         return self
+
+
+class ServingExecution(StrictModel):
+    """How one serving replica runs: its split, numerics, kernels and batching limits.
+
+    `infrasim estimate serving` takes every field as a flag (`estimate inference`, a static
+    batch, the split, numerics and kernels); a scenario's `InferenceService` adds lifecycle
+    and traffic. One default each, so a service and the command it is checked with agree.
+    """
+
+    tp: int = Field(default=1, gt=0, description="tensor-parallel degree")
+    pp: int = Field(default=1, gt=0, description="pipeline stages")
+    precision: ServingPrecision = Field(
+        default="bf16",
+        description="weight and GEMM precision (int8 and int4: weight-only, 16-bit math)",
+    )
+    kv_dtype: KvDtype | None = Field(
+        default=None, description="KV-cache dtype (default fp8 with fp8, else 16-bit)"
+    )
+    decode_attention: DecodeAttentionKernel = Field(
+        default="grouped",
+        description="how the engine's decode-attention kernel reads GQA's shared KV heads: once "
+        "per group (XQA, FlashInfer, FlashAttention) or once per query head (TensorRT-LLM "
+        "before 0.7.1; the repeats are served by L2)",
+    )
+    routing: Routing = Field(
+        default="least_outstanding", description="how the router picks a replica per request"
+    )
+    max_num_seqs: int = Field(
+        default=256, gt=0, description="sequences a replica runs at once (vLLM's default)"
+    )
+    max_batched_tokens: int = Field(
+        default=8192,
+        gt=0,
+        description="chunked-prefill token budget per iteration (vLLM V1's default for online "
+        "serving)",
+    )
+
+    @property
+    def gpus_per_replica(self) -> int:
+        """GPUs one replica holds (tp * pp)."""
+        return self.tp * self.pp

@@ -14,7 +14,8 @@ from typing import Literal
 from pydantic import Field, PositiveInt, model_validator
 
 from simulator.schema.base import ProfileId, StrictModel
-from simulator.schema.execution import TrainingExecution
+from simulator.schema.execution import DecodeAttentionKernel as DecodeAttentionKernel
+from simulator.schema.execution import ServingExecution, TrainingExecution
 from simulator.schema.model import TransformerModel
 
 
@@ -179,20 +180,12 @@ class Autoscaling(StrictModel):
         return self
 
 
-DecodeAttentionKernel = Literal["grouped", "per_query_head"]
-"""How an engine's decode-attention kernel reads GQA's shared KV heads
-(simulator/perf/decode_attention.py)."""
-
-
-class InferenceService(StrictModel):
-    """A model served to traffic by replicas."""
+class InferenceService(ServingExecution):
+    """A model served to traffic by replicas: each replica's execution plus the service."""
 
     name: str = Field(min_length=1)
     model: ModelRef
     pool: str | None = None
-    precision: Literal["fp16", "bf16", "fp8", "int8", "int4"] = "bf16"
-    tp: int = Field(default=1, gt=0)
-    pp: int = Field(default=1, gt=0)
     replicas: int = Field(
         default=1, gt=0, description="replicas at the start (the decode pool if disaggregated)"
     )
@@ -201,18 +194,6 @@ class InferenceService(StrictModel):
     )
     traffic: Traffic
     slo: ServiceLevel = Field(default_factory=ServiceLevel)
-    routing: Literal["round_robin", "least_outstanding", "kv_aware"] = Field(
-        default="least_outstanding", description="how the router picks a replica per request"
-    )
-    max_num_seqs: int = Field(
-        default=256, gt=0, description="sequences a replica runs at once (vLLM's default 256)"
-    )
-    max_batched_tokens: int = Field(
-        default=8192,
-        gt=0,
-        description="chunked-prefill token budget per iteration (vLLM V1's default for online "
-        "serving, 8192)",
-    )
     kv_block_tokens: int = Field(
         default=16, gt=0, description="tokens per KV-cache block (vLLM's default 16)"
     )
@@ -226,15 +207,6 @@ class InferenceService(StrictModel):
         ge=0,
         lt=1,
         description="share of each prompt found in the prefix cache (whole blocks skip prefill)",
-    )
-    kv_dtype: Literal["fp16", "bf16", "fp8", "int8"] | None = Field(
-        default=None, description="KV-cache dtype (default fp8 with fp8, else 16-bit)"
-    )
-    decode_attention: DecodeAttentionKernel = Field(
-        default="grouped",
-        description="how the engine's decode-attention kernel reads GQA's shared KV heads: once "
-        "per group (XQA, FlashInfer, FlashAttention) or once per query head (TensorRT-LLM "
-        "before 0.7.1)",
     )
     disaggregation: Disaggregation | None = Field(
         default=None, description="separate prefill and decode pools with KV transfer"

@@ -17,8 +17,8 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 
-from simulator.engine import Placement, Simulation
-from simulator.engine.step_time import checked_step_time
+from simulator.engine.build import pool_hardware
+from simulator.engine.step_time import PerfStepTime, Placement, StepTimeFn, checked_step_time
 from simulator.engine.training import total_steps
 from simulator.scenario import LoadedScenario
 from simulator.sweep.cost_bounds import cost_bounds
@@ -27,7 +27,9 @@ Bounds = dict[str, tuple[float, float]]
 """figure -> (lowest, highest) value the figure can take at this point."""
 
 
-def training_floor_by_pool(sim: Simulation, loaded: LoadedScenario, index: int) -> dict[str, float]:
+def training_floor_by_pool(
+    step_time: StepTimeFn, loaded: LoadedScenario, index: int
+) -> dict[str, float]:
     """Fewest seconds training job `index` computes (holding its GPUs) on each pool it fits.
 
     Raises:
@@ -51,7 +53,7 @@ def training_floor_by_pool(sim: Simulation, loaded: LoadedScenario, index: int) 
             tp_in_domain=True,
         )
         step = checked_step_time(
-            sim.step_time_fn,
+            step_time,
             job,
             model,
             where,
@@ -68,21 +70,26 @@ def analytical_bounds(loaded: LoadedScenario, finished: Collection[str] = ()) ->
     `finished` names training jobs whose GPU-hours the cost bounds may count (see
     `cost_bounds`): only jobs every run that matters finishes.
 
+    No Simulation is built: the step times come from the World's pool hardware, as the
+    engine's own would. A point the engine rejects for other reasons is simulated (and marked
+    invalid) by the worker.
+
     Raises:
-        InputError: the point cannot be run at all (the engine rejects it, or a job fits nowhere).
+        InputError: a job cannot run on a pool it may use (e.g. it does not fit in memory).
     """
-    sim = Simulation(loaded)
+    hardware, _ = pool_hardware(loaded.world, loaded.scenario.cluster.fabric.oversubscription)
+    step_time = PerfStepTime(hardware)  # what the engine would time steps with
     inf = math.inf
     bounds: Bounds = {"total_gpus": (float(loaded.total_gpus), float(loaded.total_gpus))}
     lows = []
     floors = {}
     for index, job in enumerate(loaded.scenario.workloads.training_jobs):
-        floors[job.name] = training_floor_by_pool(sim, loaded, index)
+        floors[job.name] = training_floor_by_pool(step_time, loaded, index)
         low_h = min(floors[job.name].values(), default=inf) / 3600.0
         bounds[f"time_to_train_h.{job.name}"] = (low_h, inf)
         lows.append(low_h)
     if lows:
         bounds["time_to_train_h"] = (max(lows), inf)
-    for figure, usd in cost_bounds(sim, loaded, floors, finished).items():
+    for figure, usd in cost_bounds(loaded, floors, finished).items():
         bounds[figure] = (usd, inf)
     return bounds

@@ -44,9 +44,10 @@ from simulator.economics.onprem import price_onprem
 from simulator.economics.purchases import Rented, purchase_of
 from simulator.economics.site import FacilityFigures
 from simulator.economics.usage import Usage
-from simulator.engine import Simulation
+from simulator.engine.build_out import added_nodes
+from simulator.engine.power import PoolPower
 from simulator.errors import InputError
-from simulator.scenario import LoadedScenario
+from simulator.scenario import LoadedScenario, pool_capacities
 from simulator.schema.scenario import PriceOption
 
 SLACK = 1e-9
@@ -68,18 +69,28 @@ JOB_COLUMNS = {
 INTERVAL_COLUMNS = {"job_id": int, "start_s": float, "end_s": float, "gpus_weight": float}
 
 
-def idle_floor_kw(sim: Simulation, loaded: LoadedScenario) -> float:
-    """Least IT power the cluster can draw at any moment, kW (0 if nodes can leave service)."""
+def idle_floor_kw(loaded: LoadedScenario) -> float:
+    """Least IT power the cluster can draw at any moment, kW (0 if nodes can leave service).
+
+    The engine's idle baseline, summed in its order: every node built draws idle power, less
+    the build-out nodes withdrawn until their in-service date (`engine.build_out`).
+    """
     s = loaded.scenario
     if s.policies.failures.enabled or any(p.spot is not None for p in s.cluster.pools):
         return 0.0
-    power = sim.power
-    floor_w = power.baseline_w  # nodes in service from the start, idle (build-out withdrawn)
-    for pp, pool in zip(power.pools, sim.cluster.pools, strict=True):
+    hardware = loaded.world.pools
+    power = {name: PoolPower.of_hardware(hw.node, hw.gpu) for name, hw in hardware.items()}
+    capacity = {c.name: c for c in pool_capacities(loaded)}
+    floor_w = sum(power[name].node_idle_w * capacity[name].nodes for name in hardware)
+    for name, added in added_nodes(s.cluster).items():
+        c = capacity[name]
+        for _ in range(min(added, c.nodes - c.spares)):
+            floor_w -= power[name].node_idle_w
+    for name, pp in power.items():
         # a running job may draw below idle only if the profiles say so; allow for it
         below = min(0.0, *pp.state_dyn_w.values())
         below += min(0.0, pp.overhead_busy_per_gpu_w - pp.overhead_idle_per_gpu_w)
-        floor_w += below * pool.count * pool.gpus_per_node
+        floor_w += below * capacity[name].nodes * capacity[name].gpus_per_node
     return max(0.0, floor_w) / 1000.0
 
 
@@ -129,15 +140,14 @@ def _job_floors(
 
 
 def option_bounds(
-    sim: Simulation,
     loaded: LoadedScenario,
     option: PriceOption,
     where: str,
     job_floor_s: Mapping[str, Mapping[str, float]],
 ) -> dict[str, float]:
     """Least value of each cost figure of one option (figure name under the option -> USD)."""
-    calendar = Calendar(horizon_months_of(loaded), sim.horizon_s)
-    facility = sim.facility
+    calendar = Calendar(horizon_months_of(loaded), loaded.scenario.horizon_days * 86400.0)
+    facility = loaded.world.facility
     site = FacilityFigures(  # no run yet: the facility's figures, no storage used
         pue=facility.pue,
         electricity_usd_per_kwh=facility.electricity_usd_per_kwh,
@@ -145,7 +155,7 @@ def option_bounds(
     )
     purchase = purchase_of(option.purchase)
     if not isinstance(purchase, Rented):  # owned
-        usage = floor_usage(calendar, idle_floor_kw(sim, loaded))
+        usage = floor_usage(calendar, idle_floor_kw(loaded))
         energy = energy_cost(loaded, usage, site, None)
         return {"total_usd": price_onprem(loaded, option, where, usage, energy).total_usd}
     total = purchase.bill(loaded, option, where, floor_usage(calendar, 0.0), site).total_usd
@@ -158,7 +168,6 @@ def option_bounds(
 
 
 def cost_bounds(
-    sim: Simulation,
     loaded: LoadedScenario,
     job_floor_s: Mapping[str, Mapping[str, float]],
     finished: Collection[str],
@@ -166,7 +175,6 @@ def cost_bounds(
     """Least value of every option's cost figures, keyed as the sweep's figures are.
 
     Args:
-        sim: the point's (unrun) simulation, for its horizon, facility and power model.
         job_floor_s: training job -> pool it may use -> fewest seconds it holds its GPUs there.
         finished: training jobs every run that matters finishes (see the module docstring).
     """
@@ -174,7 +182,7 @@ def cost_bounds(
     out: dict[str, float] = {}
     for i, option in enumerate(loaded.scenario.pricing.options):
         try:
-            figures = option_bounds(sim, loaded, option, f"pricing.options[{i}]", floors)
+            figures = option_bounds(loaded, option, f"pricing.options[{i}]", floors)
         except InputError:
             continue
         for key, usd in figures.items():

@@ -14,7 +14,7 @@ from simulator.errors import InputError, Problem
 from simulator.perf.collectives import collective_time_s
 from simulator.perf.hardware import JobHardware
 from simulator.perf.memory import GIB, usable_memory_bytes
-from simulator.perf.serving_iteration import IterationModel, ReplicaShape, kv_capacity
+from simulator.perf.serving_iteration import IterationModel, kv_capacity, replica_shape
 from simulator.schema.model import TransformerModel
 from simulator.schema.scenario import InferenceService
 
@@ -58,9 +58,7 @@ def service_costs(
             cannot be split as asked; fields are named under `where`.
     """
     prefix = f"{where}." if where else ""
-    shape = ReplicaShape(
-        model, spec.precision, spec.tp, spec.pp, spec.kv_dtype, spec.decode_attention
-    )
+    shape = replica_shape(spec, model)
     try:
         iteration = IterationModel(shape, hardware)
     except InputError as exc:
