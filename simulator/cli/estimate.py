@@ -29,7 +29,7 @@ from simulator.cli.common import (
     load_catalog,
     print_json,
 )
-from simulator.cli.options import flag_name
+from simulator.cli.options import flag_name, flags_in_message
 from simulator.errors import InputError, Problem, os_reason, problems_from_validation
 from simulator.perf.collectives import Algorithm, CollectiveOp, collective_time_s
 from simulator.perf.gemm import gemm_time_s
@@ -388,15 +388,21 @@ class CollectiveRequest(EstimateRequest):
 
 def compute_collective(request: CollectiveRequest, catalog: Catalog) -> dict[str, Any]:
     """Inputs echoed, then time_s, algbw_gb_per_s, busbw_gb_per_s and the algorithm."""
-    group = group_from_catalog(
-        catalog,
-        num_gpus=request.num_gpus,
-        gpus_per_node=request.gpus_per_node,
-        gpu=request.gpu,
-        node=request.node,
-        fabric=request.fabric,
-        oversubscription=request.oversubscription,
-    )
+    try:
+        group = group_from_catalog(
+            catalog,
+            num_gpus=request.num_gpus,
+            gpus_per_node=request.gpus_per_node,
+            gpu=request.gpu,
+            node=request.node,
+            fabric=request.fabric,
+            oversubscription=request.oversubscription,
+        )
+    except InputError as exc:
+        # the group's problems quote the fields they mean (`gpu`): print them as the flags
+        raise InputError(
+            [Problem(p.file, p.field, flags_in_message(p.message)) for p in exc.problems]
+        ) from None
     est = collective_time_s(request.op, request.size, group, request.algorithm)
     return {
         "op": request.op,

@@ -30,6 +30,7 @@ from simulator.cli.options import (
     model_options,
     option,
     optional_fields,
+    problems_as_flags,
     with_options,
 )
 from simulator.errors import InputError, Problem, error_message
@@ -91,7 +92,8 @@ def compute_training(req: TrainingKnobs, catalog: Catalog) -> dict[str, Any]:
     model = request_model(req, catalog)
     job = training_job(execution, model)
     hardware = request_hardware(req, catalog, execution.num_gpus)
-    result = estimate_training(job, hardware).as_dict()
+    with problems_as_flags():  # the model names fields (`parallelism.tp`); print the flags
+        result = estimate_training(job, hardware).as_dict()
     return {
         "model": model.id or model.name,
         "gpu": hardware.gpu.id,

@@ -37,22 +37,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def flag_name(field: str) -> str:
-    """`num_gpus` -> `--num-gpus`."""
-    return "--" + field.replace("_", "-")
+    """`num_gpus` -> `--num-gpus`; a nested field's path by its own name, as the flags are
+    flat (`parallelism.tp` -> `--tp`)."""
+    return "--" + field.rpartition(".")[2].replace("_", "-")
 
 
-_FIELD = re.compile(r"[a-z][a-z0-9_]*")
-_QUOTED_FIELD = re.compile(r"`([a-z][a-z0-9_]*)`")
+_PATH = r"[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*"
+_FIELD = re.compile(_PATH)
+_QUOTED_FIELD = re.compile(f"`({_PATH})`")
+
+
+def flags_in_message(message: str) -> str:
+    """The fields a message quotes (`` `node` ``, `` `parallelism.pp` ``) as flags."""
+    return _QUOTED_FIELD.sub(lambda m: flag_name(m.group(1)), message)
 
 
 def as_flag(problem: Problem) -> Problem:
-    """A request problem from below the CLI (naming a field: `num_gpus`, and in its message
-    `` `node` ``) as the command line spells it: `--num-gpus`, `--node`."""
+    """A request problem from below the CLI (naming a field: `num_gpus`, `parallelism.tp`, and
+    in its message `` `node` ``) as the command line spells it: `--num-gpus`, `--tp`, `--node`.
+    Problems of a file stay as they are."""
     if problem.file != OPTIONS:
         return problem
     field = flag_name(problem.field) if _FIELD.fullmatch(problem.field) else problem.field
-    message = _QUOTED_FIELD.sub(lambda m: flag_name(m.group(1)), problem.message)
-    return Problem(problem.file, field, message)
+    return Problem(problem.file, field, flags_in_message(problem.message))
 
 
 @contextmanager

@@ -1,6 +1,7 @@
 """Where jobs come from: fixed training jobs, Poisson mixes, replayed traces, services.
 
-Each source submits its jobs through `Simulation.submit` when they arrive. Stream sources
+Each source gets the Clock (time, its random stream) and a `JobSink` (job ids, `submit`) and
+submits its jobs when they arrive. Stream sources
 (synthetic, trace) schedule only their next arrival, so a 100,000-job trace holds one pending
 arrival event at a time. Each synthetic source draws from its own random stream, so adding a
 source never changes another's jobs.
@@ -18,6 +19,7 @@ from simulator.engine.traces import TraceJobs
 from simulator.schema.scenario import SyntheticJobs
 
 if TYPE_CHECKING:
+    from simulator.engine.clock import Clock
     from simulator.engine.hosts import JobSink
 
 MONTH_S = 365.25 / 12 * 86400.0
@@ -31,10 +33,11 @@ the spread of GPU job run times in the Philly and Helios traces (assumption)."""
 class SyntheticSource:
     """A Poisson stream of opaque jobs (`workloads.synthetic_jobs[i]`)."""
 
-    def __init__(self, sim: JobSink, spec: SyntheticJobs, index: int) -> None:
-        self.sim = sim
+    def __init__(self, clock: Clock, sink: JobSink, spec: SyntheticJobs, index: int) -> None:
+        self.clock = clock
+        self.sink = sink
         self.spec = spec
-        self.rng = sim.streams.get("arrivals", index)
+        self.rng = clock.streams.get("arrivals", index)
         self.mean_gap_s = 3600.0 / spec.arrivals_per_hour
         self.mean_s = spec.mean_duration_hours * 3600.0
         self.count = 0
@@ -43,7 +46,7 @@ class SyntheticSource:
 
     def start(self) -> None:
         """Schedule the first arrival."""
-        self.sim.at(self._gap_s(), self._arrive)
+        self.clock.at(self._gap_s(), self._arrive)
 
     def _gap_s(self) -> float:
         """Time to the next arrival; with growth, the arrival rate is r0 * exp(k t).
@@ -56,7 +59,7 @@ class SyntheticSource:
         k = self.growth_per_s
         if k == 0:
             return gap
-        now = self.sim.now
+        now = self.clock.now
         inner = math.exp(k * now) + gap * k
         return math.log(inner) / k - now if inner > 0 else math.inf
 
@@ -70,28 +73,29 @@ class SyntheticSource:
         return float(self.rng.exponential(self.mean_s))
 
     def _arrive(self) -> None:
-        sim, spec = self.sim, self.spec
+        clock, sink, spec = self.clock, self.sink, self.spec
         gpus = int(self.gpus[self.rng.integers(len(self.gpus))])
         job = OpaqueJob(
-            sim.next_job_id(),
+            sink.next_job_id(),
             f"{spec.name}-{self.count}",
             work_s=self._duration(),
             source="synthetic",
             num_gpus=gpus,
-            submit_s=sim.now,
+            submit_s=clock.now,
             tenant=spec.tenant,
         )
         self.count += 1
-        sim.submit(job)
+        sink.submit(job)
         if spec.count is None or self.count < spec.count:
-            sim.at(self._gap_s(), self._arrive)
+            clock.at(self._gap_s(), self._arrive)
 
 
 class TraceSource:
     """Jobs replayed from a trace, in submission order."""
 
-    def __init__(self, sim: JobSink, jobs: TraceJobs, label: str) -> None:
-        self.sim = sim
+    def __init__(self, clock: Clock, sink: JobSink, jobs: TraceJobs, label: str) -> None:
+        self.clock = clock
+        self.sink = sink
         self.jobs = jobs
         self.label = label
         self.next = 0
@@ -102,24 +106,24 @@ class TraceSource:
     def start(self) -> None:
         """Schedule the first arrival."""
         if self.submit:
-            self.sim.at(self.submit[0], self._arrive)
+            self.clock.at(self.submit[0], self._arrive)
 
     def _arrive(self) -> None:
-        sim, i, n = self.sim, self.next, len(self.submit)
+        clock, sink, i, n = self.clock, self.sink, self.next, len(self.submit)
         now = self.submit[i]
         while i < n and self.submit[i] <= now:
-            sim.submit(
+            sink.submit(
                 OpaqueJob(
-                    sim.next_job_id(),
+                    sink.next_job_id(),
                     self.jobs.names[i],
                     work_s=self.duration[i],
                     source="trace",
                     num_gpus=self.gpus[i],
-                    submit_s=sim.now,
+                    submit_s=clock.now,
                     tenant=self.jobs.users[i] or "default",
                 )
             )
             i += 1
         self.next = i
         if i < n:
-            sim.at(max(0.0, self.submit[i] - sim.now), self._arrive)
+            clock.at(max(0.0, self.submit[i] - clock.now), self._arrive)

@@ -26,7 +26,7 @@ from simulator.engine.failure_rates import RATE_SETS
 from simulator.errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from simulator.scenario import LoadedScenario
+    from simulator.engine.inputs import RunInputs
     from simulator.schema.scenario import LengthDistribution, Traffic
 
 MEMORY_SHARE = 0.8
@@ -158,7 +158,7 @@ def _mean_length(dist: LengthDistribution | None) -> float:
     return sum(dist.values) / len(dist.values) if dist.values else 1.0
 
 
-def _trace_rows(loaded: LoadedScenario, named: str, fmt: str, field: str) -> tuple[float, float]:
+def _trace_rows(loaded: RunInputs, named: str, fmt: str, field: str) -> tuple[float, float]:
     """(rows at most, bytes of the file) of a trace file, from its size alone."""
     try:
         size = float(loaded.resolve_path(named, field).stat().st_size)
@@ -167,7 +167,7 @@ def _trace_rows(loaded: LoadedScenario, named: str, fmt: str, field: str) -> tup
     return size / MIN_BYTES_PER_TRACE_ROW[fmt], size
 
 
-def _requests(loaded: LoadedScenario, traffic: Traffic, where: str, horizon_s: float) -> Demand:
+def _requests(loaded: RunInputs, traffic: Traffic, where: str, horizon_s: float) -> Demand:
     cap = getattr(traffic, "num_requests", None)
     if traffic.arrivals == "trace" and traffic.trace_path:
         rows, size = _trace_rows(loaded, traffic.trace_path, "requests", f"{where}.trace_path")
@@ -194,7 +194,7 @@ def _requests(loaded: LoadedScenario, traffic: Traffic, where: str, horizon_s: f
     )
 
 
-def demands(loaded: LoadedScenario, horizon_s: float) -> list[Demand]:
+def demands(loaded: RunInputs, horizon_s: float) -> list[Demand]:
     """Every field's estimated events and memory for a run of `horizon_s` seconds."""
     s = loaded.scenario
     w = s.workloads
@@ -240,9 +240,9 @@ def demands(loaded: LoadedScenario, horizon_s: float) -> list[Demand]:
         )
     nodes = sum(p.count for p in s.cluster.pools) + sum(b.nodes for b in s.cluster.build_out)
     gpus = sum(
-        p.count * loaded.pool_nodes[p.name].gpus_per_node
+        p.count * loaded.world.pool_nodes[p.name].gpus_per_node
         for p in s.cluster.pools
-        if p.name in loaded.pool_nodes
+        if p.name in loaded.world.pool_nodes
     )
     failures = s.policies.failures
     per_gpu_h = sum(c.per_gpu_hour for c in RATE_SETS[failures.rates]) * failures.rate_multiplier
@@ -267,7 +267,7 @@ def _gb(n: float) -> str:
     return f"{n / 1e9:.3g} GB" if math.isfinite(n) else "unbounded"
 
 
-def check_budget(loaded: LoadedScenario, horizon_s: float, limits: Limits | None = None) -> None:
+def check_budget(loaded: RunInputs, horizon_s: float, limits: Limits | None = None) -> None:
     """Refuse a run that needs more events or memory than allowed, before it starts.
 
     Raises:

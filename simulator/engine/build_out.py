@@ -14,7 +14,10 @@ from typing import TYPE_CHECKING
 from simulator.engine.cluster import SPARE
 
 if TYPE_CHECKING:
-    from simulator.engine.hosts import NodeEvents
+    from simulator.engine.clock import Clock
+    from simulator.engine.cluster import Cluster
+    from simulator.engine.hosts import Reschedule
+    from simulator.engine.power import Power
     from simulator.schema.scenario import Cluster as ClusterSpec
 
 
@@ -29,30 +32,40 @@ def added_nodes(spec: ClusterSpec) -> dict[str, int]:
 class BuildOut:
     """Holds planned nodes back, then brings them into service on their dates."""
 
-    def __init__(self, sim: NodeEvents, spec: ClusterSpec, horizon_s: float) -> None:
-        self.sim = sim
-        cluster = sim.cluster
+    def __init__(
+        self,
+        clock: Clock,
+        cluster: Cluster,
+        power: Power,
+        host: Reschedule,
+        spec: ClusterSpec,
+        horizon_s: float,
+    ) -> None:
+        self.clock = clock
+        self.cluster = cluster
+        self.power = power
+        self.host = host
         pending: dict[str, list[int]] = {}
         for pool_name, count in added_nodes(spec).items():
             pool = cluster.pool_by_name[pool_name]
             nodes = [n for n in reversed(pool.nodes) if cluster.state[n] != SPARE][:count]
             for n in nodes:
                 cluster.withdraw(n)
-                sim.power.node_out(pool.index)
+                power.node_out(pool.index)
             pending[pool_name] = sorted(nodes)
-        sim.power.peak_it_w = sim.power.it_w
+        power.peak_it_w = power.it_w
         for step in sorted(spec.build_out, key=lambda s: s.in_service_s):
             nodes, pending[step.pool] = (
                 pending[step.pool][: step.nodes],
                 pending[step.pool][step.nodes :],
             )
             if step.in_service_s < horizon_s:
-                sim.at(step.in_service_s, self._commission, nodes)
+                clock.at(step.in_service_s, self._commission, nodes)
 
     def _commission(self, nodes: list[int]) -> None:
-        sim = self.sim
+        clock, cluster = self.clock, self.cluster
         for n in nodes:
-            sim.cluster.commission(n)
-            sim.power.node_back(sim.cluster.pool_of[n])
-            sim.recorder.event(sim.now, "node_added", -1, "", n)
-        sim.request_schedule()
+            cluster.commission(n)
+            self.power.node_back(cluster.pool_of[n])
+            clock.recorder.event(clock.now, "node_added", -1, "", n)
+        self.host.request_schedule()

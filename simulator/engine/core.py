@@ -1,8 +1,10 @@
 """The Simulation: owns the SimPy environment, the random streams and the recorder.
 
-Building a Simulation builds everything a run needs from a `LoadedScenario` and its World
-(cluster, policies from their registries, storage, fabric, power, failure rates, job sources) and
-raises `InputError` naming the scenario field for anything the schema alone could not catch.
+Building a Simulation builds everything a run needs from a scenario and its World (`RunInputs`:
+a `LoadedScenario` is one; no catalog is read here): cluster, policies from their registries,
+storage, fabric, power, failure rates, job sources. It raises `InputError` naming the scenario
+field for anything the schema alone could not catch. Each part gets the Clock, the objects it
+reads and a narrow host protocol (`simulator.engine.hosts`) for what only the run can do.
 `run()` then drives the clock to the horizon and returns a `RunRecord` of plain lists that
 `simulator.results` turns into tables.
 
@@ -26,6 +28,7 @@ from simulator.engine.burst import BurstRouter
 from simulator.engine.clock import Clock
 from simulator.engine.cluster import Allocation, Pool
 from simulator.engine.fabric import Fabric
+from simulator.engine.inputs import RunInputs
 from simulator.engine.job_table import REJECTED, job_columns
 from simulator.engine.jobs import DONE, QUEUED, RUNNING, Job
 from simulator.engine.placement import PLACEMENTS, PlacementPolicy
@@ -41,12 +44,12 @@ from simulator.engine.step_time import (
     StepTime,
     StepTimeFn,
     checked_step_time,
+    placement_shape,
 )
 from simulator.engine.storage import Storage
 from simulator.engine.traces import read_trace
 from simulator.engine.training import TrainingJob, attach_storage
 from simulator.errors import InputError, Problem
-from simulator.scenario import LoadedScenario
 from simulator.schema.facility import FacilityProfile
 from simulator.schema.scenario import PolicyRef
 
@@ -56,7 +59,7 @@ class Simulation:
 
     def __init__(
         self,
-        loaded: LoadedScenario,
+        loaded: RunInputs,
         *,
         seed: int | None = None,
         step_time: StepTimeFn | None = None,
@@ -64,7 +67,8 @@ class Simulation:
         """Resolve the scenario into a runnable world.
 
         Args:
-            loaded: a scenario from `simulator.load_scenario`.
+            loaded: a scenario and its World (`simulator.load_scenario` returns one); only
+                its `scenario`, `world`, `path` and `resolve_path` are read.
             seed: overrides the scenario's seed.
             step_time: training step-time function (default: the performance model, see
                 `simulator.engine.step_time`); tests pass `fixed_step_time(...)`.
@@ -75,6 +79,7 @@ class Simulation:
         """
         self.loaded = loaded
         s = self.scenario = loaded.scenario
+        world = self.world = loaded.world
         self.file = str(loaded.path)
         self.seed = s.seed if seed is None else int(seed)
         if not 0 <= self.seed < 2**63:  # the scenario schema's range; numpy needs >= 0
@@ -92,7 +97,6 @@ class Simulation:
         self.queued = 0
         """jobs waiting in the scheduler's queue"""
         self.trace_skipped = 0
-        world = loaded.world
         self.facility: FacilityProfile = world.facility
         self.placement_policy: PlacementPolicy = self._policy(
             PLACEMENTS, s.policies.placement, "policies.placement"
@@ -107,7 +111,9 @@ class Simulation:
             clock=lambda: self.env.now,
         )
         self.power.on_throttle = self._throttle_changed
-        self.build_out = BuildOut(self, s.cluster, self.horizon_s)
+        self.build_out = BuildOut(
+            self.clock, self.cluster, self.power, self, s.cluster, self.horizon_s
+        )
         if cap_kw and cap_kw * 1000.0 <= self.power.baseline_w:
             field = "policies.power.cap_kw" if s.policies.power.cap_kw else "cluster.facility"
             raise InputError(
@@ -133,11 +139,13 @@ class Simulation:
         self.failure_causes = self._failure_model.causes
         self.failure_rate_per_gpu_s = self._failure_model.rate_per_gpu_s
         self.scheduler: Scheduler = self._policy(
-            SCHEDULERS, s.policies.scheduler, "policies.scheduler", self
+            SCHEDULERS, s.policies.scheduler, "policies.scheduler", self.clock, self.cluster, self
         )
         burst = s.cluster.burst
-        self.burst = BurstRouter(self, burst.wait_limit_hours * 3600.0) if burst else None
-        self.spot = SpotReclaims(self, self.streams, s.cluster.pools)
+        self.burst = (
+            BurstRouter(self.clock, self, burst.wait_limit_hours * 3600.0) if burst else None
+        )
+        self.spot = SpotReclaims(self.clock, self.cluster, self.power, self, s.cluster.pools)
         self._sources: list[Any] = []
         self._build_workloads()
         self.clock.after_event = self.sample
@@ -151,10 +159,19 @@ class Simulation:
         file = self.file
         problems: list[Problem] = []
         # serving replicas are cluster jobs, submitted once job ids are handed out (below)
-        self.services = build_services(self, problems)
+        self.services = build_services(
+            self.clock,
+            self,
+            self.loaded,
+            cluster=self.cluster,
+            storage=self.storage,
+            pool_hardware=self.pool_hardware,
+            horizon_s=self.horizon_s,
+            problems=problems,
+        )
         for i, spec in enumerate(s.workloads.training_jobs):
             where = f"workloads.training_jobs[{i}]"
-            job = TrainingJob(len(self.jobs), spec, self.loaded.models[spec.name], i, where)
+            job = TrainingJob(len(self.jobs), spec, self.world.models[spec.name], i, where)
             job.fail_rng = self.streams.get("failures", i)
             problems += attach_storage(job, self.storage, file)
             pools = self.pools_for(job)
@@ -171,8 +188,8 @@ class Simulation:
             if job.submit_s < self.horizon_s:
                 self.at(job.submit_s, self.submit, job)
         # jobs too big to ever start were refused by the loader (scenario.never_startable)
-        for i, spec in enumerate(s.workloads.synthetic_jobs):
-            self._sources.append(SyntheticSource(self, spec, i))
+        for i, mix in enumerate(s.workloads.synthetic_jobs):
+            self._sources.append(SyntheticSource(self.clock, self, mix, i))
         for i, trace in enumerate(s.workloads.job_traces):
             try:
                 jobs = read_trace(
@@ -188,7 +205,7 @@ class Simulation:
                 ]
                 continue
             self.trace_skipped += jobs.skipped
-            self._sources.append(TraceSource(self, jobs, f"trace{i}"))
+            self._sources.append(TraceSource(self.clock, self, jobs, f"trace{i}"))
         if problems:
             raise InputError(problems)
         self._next_id = len(self.jobs)
@@ -244,25 +261,8 @@ class Simulation:
 
     def placement_of(self, job: Job) -> Placement:
         """The placement shape of a running job, for the step-time model."""
-        pool = self.cluster.pools[job.pool_index]
-        alloc = job.alloc
-        tp = job.tensor_parallel
-        domain_of = self.cluster.domain_of
-        in_domain = True
-        rank = 0
-        for (n, g), (m, _) in zip(alloc, alloc[1:], strict=False):
-            rank += g
-            # a TP group straddles nodes n and m unless a group boundary falls between them
-            if rank % tp and domain_of[n] != domain_of[m]:
-                in_domain = False
-                break
-        return Placement(
-            pool=pool.name,
-            num_gpus=job.num_gpus,
-            gpus_per_node=max(g for _, g in alloc),
-            nodes=len(alloc),
-            pods=self.cluster.pods_of(alloc),
-            tp_in_domain=in_domain,
+        return placement_shape(
+            self.cluster, job.pool_index, job.alloc, job.num_gpus, job.tensor_parallel
         )
 
     def step_time_for(self, job: TrainingJob, where: Placement) -> StepTime:
@@ -289,6 +289,13 @@ class Simulation:
         if self.burst is not None:
             self.burst.on_submit(job)
         self.request_schedule()
+
+    def withdraw(self, job: Job) -> bool:
+        """Take a queued job out of the scheduler's queue (it bursts); False if not queued."""
+        if not self.scheduler.withdraw(job):
+            return False
+        self.queued -= 1
+        return True
 
     def try_start(self, job: Job) -> bool:
         """Place and start `job` if it fits now (and the power cap admits it)."""

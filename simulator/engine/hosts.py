@@ -1,30 +1,33 @@
 """What each part of the engine may ask of the Simulation: small protocols, not the class.
 
-A scheduler, the spot-reclaim process, the build-out plan, the burst router, a job source and
-a running job each see only the few members they use, named here (and, for jobs, next to the
-jobs in `simulator.engine.jobs`). The Simulation satisfies all of them structurally. So no
-part imports the Simulation (which imports every part): the engine has no import cycle, and a
-test can hand a part a small fake instead of building a whole run.
+A part gets the Clock (time, random streams, recorder), the specific objects it reads
+(cluster, power) and, for what only the run can do (start a job, preempt one, hand out job
+ids), one of the protocols here: a few methods, no state. The Simulation satisfies them
+structurally. So no part imports the Simulation (which imports every part): the engine has no
+import cycle, and a test can hand a part a small fake instead of building a whole run. Running
+jobs see `JobHost`, declared next to them in `simulator.engine.jobs`.
 """
 
 from __future__ import annotations
 
 from typing import Protocol
 
-from simulator.engine.clock import Timed
-from simulator.engine.cluster import Allocation, Cluster, Pool
-from simulator.engine.jobs import Job, JobHost
-from simulator.engine.power import Power
-from simulator.engine.recorder import Recorder
-from simulator.engine.rng import Streams
+from simulator.engine.cluster import Allocation, Pool
+from simulator.engine.jobs import Job, JobHost, StepTimes
 
-__all__ = ["BurstHost", "JobHost", "JobSink", "NodeEvents", "Queue", "SchedulerHost", "Timed"]
+__all__ = ["BurstHost", "JobHost", "JobSink", "NodeEvents", "Reschedule", "SchedulerHost"]
 
 
-class SchedulerHost(Timed, Protocol):
-    """What a scheduler may ask of the cluster: look, place, start, preempt."""
+class Reschedule(Protocol):
+    """Ask for a scheduling pass (once per instant, after every other change)."""
 
-    cluster: Cluster
+    def request_schedule(self) -> None:
+        """Run the scheduler once, after every other change at this instant."""
+        ...
+
+
+class SchedulerHost(Protocol):
+    """What a scheduler may ask of the run: where a job may go, start it, preempt one."""
 
     def pools_for(self, job: Job) -> list[Pool]:
         """Pools the job may run in."""
@@ -47,12 +50,9 @@ class SchedulerHost(Timed, Protocol):
         ...
 
 
-class NodeEvents(Timed, Protocol):
-    """Nodes coming and going (spot reclaims, build-out): what happens to jobs on them."""
+class NodeEvents(Reschedule, Protocol):
+    """Nodes going away and coming back (spot reclaims): what happens to the jobs on them."""
 
-    cluster: Cluster
-    power: Power
-    recorder: Recorder
     running: dict[int, Job]
 
     def preempt(self, job: Job, reason: str) -> None:
@@ -63,15 +63,9 @@ class NodeEvents(Timed, Protocol):
         """`node` is back in service."""
         ...
 
-    def request_schedule(self) -> None:
-        """Run the scheduler once, after every other change at this instant."""
-        ...
 
-
-class JobSink(Timed, Protocol):
+class JobSink(Protocol):
     """Where job sources (synthetic, trace, serving replicas) hand their jobs."""
-
-    streams: Streams
 
     def next_job_id(self) -> int:
         """A fresh job id."""
@@ -86,28 +80,13 @@ class JobSink(Timed, Protocol):
         ...
 
 
-class Queue(Protocol):
-    """The scheduler's queue, seen from outside: a job may be taken out of it."""
+class BurstHost(Reschedule, StepTimes, Protocol):
+    """What the burst router may ask: take a job out of the queue, its pools, step times."""
 
     def withdraw(self, job: Job) -> bool:
-        """Take a queued job out; False if it was not queued."""
-        ...
-
-
-class BurstHost(JobHost, Protocol):
-    """What the burst router may ask: the queue, the pools, and the job-side questions."""
-
-    queued: int
-
-    @property
-    def scheduler(self) -> Queue:
-        """The scheduler, for taking a job out of its queue."""
+        """Take a queued job out of the scheduler's queue; False if it was not queued."""
         ...
 
     def pools_for(self, job: Job) -> list[Pool]:
         """Pools the job may run in."""
-        ...
-
-    def request_schedule(self) -> None:
-        """Run the scheduler once, after every other change at this instant."""
         ...

@@ -23,7 +23,15 @@ from simulator.engine.storage import Storage
 PENDING, QUEUED, RUNNING, DONE = "pending", "queued", "running", "done"
 
 
-class JobHost(Protocol):
+class StepTimes(Protocol):
+    """Step times of training jobs (what a job bursting to the cloud is timed with)."""
+
+    def step_time_for(self, job: Any, where: Placement) -> StepTime:
+        """A training job's step time on `where`."""
+        ...
+
+
+class JobHost(StepTimes, Protocol):
     """What a running job may ask of the simulation that placed it.
 
     Declared here, next to the jobs that use it, so that jobs depend on this contract and not
@@ -55,10 +63,6 @@ class JobHost(Protocol):
 
     def placement_of(self, job: Job) -> Placement:
         """The placement shape of the running job."""
-        ...
-
-    def step_time_for(self, job: Any, where: Placement) -> StepTime:
-        """A training job's step time on `where`."""
         ...
 
     def draw_cause(self, rng: Any) -> Cause:
@@ -132,6 +136,11 @@ class Job:
     """True: the job may not burst to the cloud (data residency)."""
 
     @property
+    def may_burst(self) -> bool:
+        """Whether the job may run in the cloud once it waited past the burst limit."""
+        return not self.onprem_only
+
+    @property
     def tensor_parallel(self) -> int:
         """GPUs per tensor-parallel group (1: the job has no TP groups to keep in a domain)."""
         return 1
@@ -172,7 +181,7 @@ class Job:
     def finish_cleanup(self) -> None:
         """Let go of what the job holds besides GPUs, once it is done."""
 
-    def cloud_run_s(self, pool: Any, host: JobHost) -> float:
+    def cloud_run_s(self, pool: Any, host: StepTimes) -> float:
         """How long the job runs in the cloud at full speed (it bursts from `pool`)."""
         return self.estimate_s()
 

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING
 from simulator.engine.cluster import DOWN, Pool
 
 if TYPE_CHECKING:
+    from simulator.engine.clock import Clock
+    from simulator.engine.cluster import Cluster
     from simulator.engine.hosts import NodeEvents
-    from simulator.engine.rng import Streams
+    from simulator.engine.power import Power
     from simulator.schema.scenario import NodePool as PoolSpec
 
 RECLAIMABLE = (0, 2)
@@ -26,31 +28,43 @@ RECLAIMABLE = (0, 2)
 class SpotReclaims:
     """One reclaim process per spot pool."""
 
-    def __init__(self, sim: NodeEvents, streams: Streams, specs: list[PoolSpec]) -> None:
-        self.sim = sim
+    def __init__(
+        self,
+        clock: Clock,
+        cluster: Cluster,
+        power: Power,
+        host: NodeEvents,
+        specs: list[PoolSpec],
+    ) -> None:
+        self.clock = clock
+        self.cluster = cluster
+        self.power = power
+        self.host = host
         self.reclaims = 0
-        for spec, pool in zip(specs, sim.cluster.pools, strict=True):
+        for spec, pool in zip(specs, cluster.pools, strict=True):
             spot = spec.spot
             if spot is None or spot.interruptions_per_node_hour <= 0:
                 continue
             rate_per_s = spot.interruptions_per_node_hour * pool.count / 3600.0
-            rng = streams.get("spot", pool.index)
+            rng = clock.streams.get("spot", pool.index)
             reacquire_s = spot.reacquire_minutes * 60.0
-            sim.at(
+            clock.at(
                 rng.exponential(1.0 / rate_per_s), self._reclaim, pool, rng, rate_per_s, reacquire_s
             )
 
     def _reclaim(self, pool: Pool, rng, rate_per_s: float, reacquire_s: float) -> None:  # noqa: ANN001
-        sim = self.sim
-        sim.at(rng.exponential(1.0 / rate_per_s), self._reclaim, pool, rng, rate_per_s, reacquire_s)
+        clock, cluster, host = self.clock, self.cluster, self.host
+        clock.at(
+            rng.exponential(1.0 / rate_per_s), self._reclaim, pool, rng, rate_per_s, reacquire_s
+        )
         node = pool.first + int(rng.integers(pool.count))
-        if sim.cluster.state[node] not in RECLAIMABLE:
+        if cluster.state[node] not in RECLAIMABLE:
             return
         self.reclaims += 1
-        sim.recorder.event(sim.now, "spot_reclaim", -1, "", node)
-        for job in [j for j in sim.running.values() if any(n == node for n, _ in j.alloc)]:
-            sim.preempt(job, f"spot node {node} reclaimed")
-        if reacquire_s > 0 and sim.cluster.state[node] != DOWN:
-            sim.cluster.take_down(node)
-            sim.power.node_out(pool.index)
-            sim.at(reacquire_s, sim.node_repaired, node)
+        clock.recorder.event(clock.now, "spot_reclaim", -1, "", node)
+        for job in [j for j in host.running.values() if any(n == node for n, _ in j.alloc)]:
+            host.preempt(job, f"spot node {node} reclaimed")
+        if reacquire_s > 0 and cluster.state[node] != DOWN:
+            cluster.take_down(node)
+            self.power.node_out(pool.index)
+            clock.at(reacquire_s, host.node_repaired, node)

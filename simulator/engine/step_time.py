@@ -17,6 +17,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from simulator.errors import InputError, Problem
 from simulator.perf.hardware import JobHardware
@@ -29,6 +30,9 @@ from simulator.schema.interconnect import InterconnectProfile
 from simulator.schema.model import TransformerModel
 from simulator.schema.node import NodeProfile
 from simulator.schema.scenario import TrainingJob
+
+if TYPE_CHECKING:
+    from simulator.engine.cluster import Cluster
 
 COMPUTE_KEYS = ("compute", "optimizer")
 """Step-time breakdown entries during which the GPU computes; the rest is communication or
@@ -162,7 +166,7 @@ def checked_step_time(
     except InputError as exc:
         raise InputError(
             [
-                Problem(file, field, f"{p.field}: {p.message}" if p.field else p.message)
+                Problem(file, f"{field}.{p.field}" if p.field else field, p.message)
                 for p in exc.problems
             ]
         ) from None
@@ -187,4 +191,32 @@ def _memory_message(job: TrainingJob, where: Placement, result: StepTime) -> str
         f"does not fit in GPU memory, so training job {job.name!r} can never start: on "
         f"{job.num_gpus} GPUs it needs {short} (with the recomputation asked for; auto tries "
         "up to full); use more GPUs, more model parallelism or more recomputation"
+    )
+
+
+def placement_shape(
+    cluster: Cluster, pool_index: int, alloc: list[tuple[int, int]], num_gpus: int, tp: int
+) -> Placement:
+    """The placement shape of GPUs `alloc` (node, GPUs) in `cluster`, for the step-time model.
+
+    `tp` is the job's tensor-parallel group size: its groups stay in one NVLink domain unless
+    one straddles two nodes of different domains.
+    """
+    pool = cluster.pools[pool_index]
+    domain_of = cluster.domain_of
+    in_domain = True
+    rank = 0
+    for (n, g), (m, _) in zip(alloc, alloc[1:], strict=False):
+        rank += g
+        # a TP group straddles nodes n and m unless a group boundary falls between them
+        if rank % tp and domain_of[n] != domain_of[m]:
+            in_domain = False
+            break
+    return Placement(
+        pool=pool.name,
+        num_gpus=num_gpus,
+        gpus_per_node=max(g for _, g in alloc),
+        nodes=len(alloc),
+        pods=cluster.pods_of(alloc),
+        tp_in_domain=in_domain,
     )

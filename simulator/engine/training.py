@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator.engine.failure_rates import DETECTION_S, RESTART_S
 from simulator.engine.flows import Flow
-from simulator.engine.jobs import DONE, Job, JobHost
+from simulator.engine.jobs import DONE, Job, JobHost, StepTimes
 from simulator.engine.step_time import Placement
 from simulator.errors import Problem
 from simulator.perf.transformer_flops import total_params
@@ -450,7 +450,7 @@ class TrainingJob(Job):
     def book_lost_work(self, lost_s: float) -> None:
         """Nothing: `_lose_work` already counted the steps since the last checkpoint."""
 
-    def cloud_run_s(self, pool: Pool, host: JobHost) -> float:
+    def cloud_run_s(self, pool: Pool, host: StepTimes) -> float:
         """All steps at the step time of the ideal placement on the pool's hardware."""
         ideal = Placement.packed(pool.name, self.num_gpus, pool.gpus_per_node, pool.nodes_per_pod)
         self.step_s = self.nominal_step_s = host.step_time_for(self, ideal).step_s

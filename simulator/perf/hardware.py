@@ -1,6 +1,6 @@
 """The hardware a job runs on, resolved from catalog ids into what the performance models read.
 
-A job names a node (`--node`) or a GPU (`--gpu`, optionally `--gpus-per-node` and `--fabric`).
+A job names a node (`node`) or a GPU (`gpu`, optionally `gpus_per_node` and `fabric`).
 Naming only a GPU uses the vendor's reference node built around it (DGX, then HGX, else the
 first by id; `topology.default_node`) for the NVLink domain and compute NICs; naming a fabric
 keeps the GPU-only description with one NIC of that fabric per GPU.
@@ -52,10 +52,10 @@ def job_hardware(
     gpus_per_node: int | None = None,
     fabric: str | None = None,
 ) -> JobHardware:
-    """Resolve `--gpu/--node/--gpus-per-node/--fabric` into a JobHardware.
+    """Resolve `gpu`/`node`/`gpus_per_node`/`fabric` into a JobHardware.
 
     Raises:
-        InputError: neither --gpu nor --node, unknown ids, or a multi-node job with no fabric.
+        InputError: neither `gpu` nor `node`, unknown ids, or a multi-node job with no fabric.
     """
     if gpu is None and node is None:
         raise InputError([option_problem("gpu", "name a GPU (`gpu`) or a node (`node`)")])

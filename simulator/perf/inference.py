@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from simulator.errors import InputError, Problem
+from simulator.errors import InputError
 from simulator.perf.collectives import collective_time_s
 from simulator.perf.decode_attention import (
     DECODE_ATTENTION_KERNELS,
@@ -116,19 +116,6 @@ def inference_job(
         num_gpus=num_gpus,
         kv_dtype=execution.kv_dtype,
         decode_attention=execution.decode_attention,
-    )
-
-
-def field_problems(exc: InputError) -> InputError:
-    """`exc` with problems that name a flag (`--tp`, from the shared layout checks) naming
-    the field instead (`tp`): below the CLI, problems name fields."""
-    return InputError(
-        [
-            Problem(p.file, p.field[2:].replace("-", "_"), p.message)
-            if p.field.startswith("--")
-            else p
-            for p in exc.problems
-        ]
     )
 
 
@@ -363,12 +350,7 @@ def estimate_inference(job: InferenceJob, hardware: JobHardware) -> InferenceEst
     """
     _check_job(job)
     gpu = hardware.gpu
-    try:
-        check_precision(
-            gpu, "fp16" if job.precision in WEIGHT_ONLY else job.precision, flag="precision"
-        )
-    except InputError as exc:
-        raise field_problems(exc) from None
+    check_precision(gpu, "fp16" if job.precision in WEIGHT_ONLY else job.precision)
     num_gpus = job.num_gpus or job.tp * job.pp
     if num_gpus % (job.tp * job.pp):
         raise InputError(
@@ -379,10 +361,7 @@ def estimate_inference(job: InferenceJob, hardware: JobHardware) -> InferenceEst
             ]
         )
     replicas = num_gpus // (job.tp * job.pp)
-    try:
-        resolve_layout(job.model, job.tp * job.pp, tp=job.tp, pp=job.pp)
-    except InputError as exc:
-        raise field_problems(exc) from None
+    resolve_layout(job.model, job.tp * job.pp, tp=job.tp, pp=job.pp)
     server = _Server(job, hardware)
     prefill = server.prefill(job.batch, job.input_len)
     context = job.input_len + job.output_len / 2.0

@@ -7,8 +7,11 @@ carved out of the data-parallel (x context-parallel) ranks with expert tensor pa
 to `tp`, so an expert-parallel group has stride `tp`. Where a group lands on nodes decides
 whether its collectives run over NVLink or the scale-out network.
 
-Every check raises InputError naming the command-line flag to change; a layout that is merely
-too big for memory is not an error (the estimate says `fits_in_memory: false`).
+Every check raises InputError naming the field to change as the layout spells it (`tp`,
+`num_gpus`, `global_batch`; a field its message mentions is quoted: `` `pp` ``); a caller whose
+execution nests them re-roots the paths (`simulator.perf.training`: `parallelism.tp`), and the
+CLI prints them as its flags (`simulator.cli.options.as_flag`). A layout that is merely too big
+for memory is not an error (the estimate says `fits_in_memory: false`).
 """
 
 from __future__ import annotations
@@ -22,9 +25,9 @@ OPTIONS = "(options)"
 """`Problem.file` for problems with command-line options or request fields."""
 
 
-def option_problem(flag: str, message: str) -> Problem:
-    """A problem with one option, named the way the command line spells it."""
-    return Problem(OPTIONS, flag, message)
+def option_problem(field: str, message: str) -> Problem:
+    """A problem with one option, named by its field path (`tp`, `parallelism.zero`)."""
+    return Problem(OPTIONS, field, message)
 
 
 @dataclass(frozen=True)
@@ -104,14 +107,14 @@ def resolve_layout(
     """Check the degrees against the model and GPU count; derive dp when absent.
 
     Raises:
-        InputError: one problem per impossible choice, each naming its flag.
+        InputError: one problem per impossible choice, each naming its field.
     """
     problems: list[Problem] = []
-    for flag, value in (("--tp", tp), ("--pp", pp), ("--cp", cp), ("--ep", ep), ("--vpp", vpp)):
+    for field, value in (("tp", tp), ("pp", pp), ("cp", cp), ("ep", ep), ("vpp", vpp)):
         if value < 1:
-            problems.append(option_problem(flag, f"must be at least 1 (got {value})"))
+            problems.append(option_problem(field, f"must be at least 1 (got {value})"))
     if num_gpus < 1:
-        problems.append(option_problem("--num-gpus", f"must be at least 1 (got {num_gpus})"))
+        problems.append(option_problem("num_gpus", f"must be at least 1 (got {num_gpus})"))
     if problems:
         raise InputError(problems)
     problems += _model_problems(model, tp=tp, pp=pp, vpp=vpp, ep=ep)
@@ -120,7 +123,7 @@ def resolve_layout(
         if num_gpus % model_parallel:
             problems.append(
                 option_problem(
-                    "--num-gpus",
+                    "num_gpus",
                     f"{num_gpus} GPUs is not a multiple of tp*pp*cp = {model_parallel}; "
                     "choose a GPU count or degrees whose product divides it",
                 )
@@ -129,19 +132,19 @@ def resolve_layout(
         else:
             dp = num_gpus // model_parallel
     elif dp < 1:
-        problems.append(option_problem("--dp", f"must be at least 1 (got {dp})"))
+        problems.append(option_problem("dp", f"must be at least 1 (got {dp})"))
     elif model_parallel * dp != num_gpus:
         problems.append(
             option_problem(
-                "--dp",
-                f"tp*pp*cp*dp = {model_parallel * dp} but --num-gpus is {num_gpus}; "
+                "dp",
+                f"tp*pp*cp*dp = {model_parallel * dp} but `num_gpus` is {num_gpus}; "
                 "the product of the parallel degrees must equal the GPU count",
             )
         )
     if ep > 1 and dp >= 1 and (dp * cp) % ep:
         problems.append(
             option_problem(
-                "--ep",
+                "ep",
                 f"must divide dp*cp = {dp * cp} (experts are spread over data-parallel ranks)",
             )
         )
@@ -164,35 +167,31 @@ def _model_problems(
     problems = []
     heads, kv = model.num_attention_heads, model.kv_heads
     if heads % tp:
-        problems.append(
-            option_problem("--tp", f"must divide the {heads} attention heads (got {tp})")
-        )
+        problems.append(option_problem("tp", f"must divide the {heads} attention heads (got {tp})"))
     elif kv % tp and tp % kv:
         problems.append(
             option_problem(
-                "--tp", f"must divide the {kv} key/value heads or be a multiple of it (got {tp})"
+                "tp", f"must divide the {kv} key/value heads or be a multiple of it (got {tp})"
             )
         )
     ffn = model.moe.expert_ffn_hidden_size if model.moe else model.ffn_hidden_size
     if ffn % tp:
-        problems.append(option_problem("--tp", f"must divide the FFN width {ffn} (got {tp})"))
+        problems.append(option_problem("tp", f"must divide the FFN width {ffn} (got {tp})"))
     if model.num_layers < pp * vpp:
         problems.append(
             option_problem(
-                "--pp" if vpp == 1 else "--vpp",
+                "pp" if vpp == 1 else "vpp",
                 f"pp*vpp = {pp * vpp} stages for only {model.num_layers} layers",
             )
         )
     if vpp > 1 and pp == 1:
-        problems.append(option_problem("--vpp", "virtual stages need --pp greater than 1"))
+        problems.append(option_problem("vpp", "virtual stages need `pp` greater than 1"))
     if ep > 1:
         if model.moe is None:
-            problems.append(option_problem("--ep", "expert parallelism needs a MoE model"))
+            problems.append(option_problem("ep", "expert parallelism needs a MoE model"))
         elif model.moe.num_experts % ep:
             problems.append(
-                option_problem(
-                    "--ep", f"must divide the {model.moe.num_experts} experts (got {ep})"
-                )
+                option_problem("ep", f"must divide the {model.moe.num_experts} experts (got {ep})")
             )
     return problems
 
@@ -206,25 +205,23 @@ def check_batch(layout: ParallelLayout, global_batch: int, micro_batch: int, seq
     """
     problems = []
     if micro_batch < 1:
-        problems.append(option_problem("--micro-batch", f"must be at least 1 (got {micro_batch})"))
+        problems.append(option_problem("micro_batch", f"must be at least 1 (got {micro_batch})"))
     if global_batch < 1:
-        problems.append(
-            option_problem("--global-batch", f"must be at least 1 (got {global_batch})")
-        )
+        problems.append(option_problem("global_batch", f"must be at least 1 (got {global_batch})"))
     if seq_len < 1:
-        problems.append(option_problem("--seq-len", f"must be at least 1 (got {seq_len})"))
+        problems.append(option_problem("seq_len", f"must be at least 1 (got {seq_len})"))
     if problems:
         raise InputError(problems)
     if global_batch % (micro_batch * layout.dp):
         problems.append(
             option_problem(
-                "--global-batch",
+                "global_batch",
                 f"{global_batch} is not a multiple of micro_batch*dp = {micro_batch}*{layout.dp}",
             )
         )
     if seq_len % layout.cp:
         problems.append(
-            option_problem("--cp", f"must divide the sequence length {seq_len} (got {layout.cp})")
+            option_problem("cp", f"must divide the sequence length {seq_len} (got {layout.cp})")
         )
     if problems:
         raise InputError(problems)
@@ -233,7 +230,7 @@ def check_batch(layout: ParallelLayout, global_batch: int, micro_batch: int, seq
         raise InputError(
             [
                 option_problem(
-                    "--global-batch",
+                    "global_batch",
                     f"the interleaved schedule needs micro-batches per step ({num_microbatches}) "
                     f"to be a multiple of pp ({layout.pp})",
                 )

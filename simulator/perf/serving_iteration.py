@@ -27,10 +27,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from simulator.errors import InputError
 from simulator.perf.decode_attention import DecodeAttentionKernel
 from simulator.perf.hardware import JobHardware
-from simulator.perf.inference import InferenceJob, _Server, field_problems
+from simulator.perf.inference import InferenceJob, _Server
 from simulator.perf.memory import (
     LOGIT_BYTES,
     default_kv_dtype,
@@ -94,15 +93,10 @@ class IterationModel:
             InputError: a precision the GPU lacks, or a tp/pp the model cannot split into
                 (naming the field: `precision`, `tp`).
         """
-        try:
-            check_precision(
-                hardware.gpu,
-                "fp16" if shape.precision in ("int8", "int4") else shape.precision,
-                flag="precision",
-            )
-            resolve_layout(shape.model, shape.gpus, tp=shape.tp, pp=shape.pp)
-        except InputError as exc:
-            raise field_problems(exc) from None
+        check_precision(
+            hardware.gpu, "fp16" if shape.precision in ("int8", "int4") else shape.precision
+        )
+        resolve_layout(shape.model, shape.gpus, tp=shape.tp, pp=shape.pp)
         self.shape = shape
         self.hardware = hardware
         job = InferenceJob(

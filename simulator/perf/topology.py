@@ -316,7 +316,7 @@ def group_from_catalog(
             the node has, or a multi-node group with no scale-out fabric.
     """
     if node is None and gpu is None:
-        raise _problem("gpu", "name a GPU (--gpu) or a node (--node)")
+        raise _problem("gpu", "name a GPU (`gpu`) or a node (`node`)")
     fabric_profile = catalog.interconnect(fabric) if fabric is not None else None
     if node is None:
         assert gpu is not None

@@ -27,7 +27,11 @@ over them. Their names are re-exported here, the import path everyone uses.
 
 from __future__ import annotations
 
-from simulator.errors import InputError
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from simulator.errors import InputError, Problem
 from simulator.perf.hardware import JobHardware
 from simulator.perf.memory import (
     Recompute,
@@ -61,8 +65,8 @@ from simulator.perf.transformer_flops import (
 from simulator.schema.gpu import GpuProfile
 
 
-def check_precision(gpu: GpuProfile, precision: str, flag: str = "--precision") -> None:
-    """InputError naming `flag` when the GPU has no tensor path (or efficiency) for it."""
+def check_precision(gpu: GpuProfile, precision: str, field: str = "precision") -> None:
+    """InputError naming `field` when the GPU has no tensor path (or efficiency) for it."""
     if gpu.peak_tflops.for_dtype(precision) is None or (
         precision not in gpu.efficiency.gemm.max_fraction_of_peak
     ):
@@ -75,7 +79,7 @@ def check_precision(gpu: GpuProfile, precision: str, flag: str = "--precision") 
         raise InputError(
             [
                 option_problem(
-                    flag,
+                    field,
                     f"{gpu.name} does not support {precision} "
                     f"(supported: {', '.join(supported) or 'none'})",
                 )
@@ -83,22 +87,53 @@ def check_precision(gpu: GpuProfile, precision: str, flag: str = "--precision") 
         )
 
 
+_LAYOUT_FIELDS = ("tp", "pp", "vpp", "cp", "ep", "dp")
+"""Layout fields that a `TrainingExecution` nests under `parallelism`."""
+_QUOTED_LAYOUT_FIELD = re.compile(r"`(" + "|".join(_LAYOUT_FIELDS) + r")`")
+
+
+def _execution_path(field: str) -> str:
+    """`tp` -> `parallelism.tp`; `num_gpus`, `global_batch` stay where they are."""
+    return f"parallelism.{field}" if field in _LAYOUT_FIELDS else field
+
+
+@contextmanager
+def _execution_paths() -> Iterator[None]:
+    """Re-raise the layout checks' problems (`tp`) at the execution's paths (`parallelism.tp`),
+    as a scenario's training job and `TrainingExecution` spell them."""
+    try:
+        yield
+    except InputError as exc:
+        raise InputError(
+            [
+                Problem(
+                    p.file,
+                    _execution_path(p.field),
+                    _QUOTED_LAYOUT_FIELD.sub(lambda m: f"`{_execution_path(m[1])}`", p.message),
+                )
+                for p in exc.problems
+            ]
+        ) from None
+
+
 def _check_job(job: TrainingJob) -> None:
     problems = []
     if job.zero not in (0, 1, 2, 3):
-        problems.append(option_problem("--zero", f"expected 0, 1, 2 or 3 (got {job.zero})"))
+        problems.append(
+            option_problem("parallelism.zero", f"expected 0, 1, 2 or 3 (got {job.zero})")
+        )
     if job.zero >= 2 and job.pp > 1:
         problems.append(
             option_problem(
-                "--zero",
-                "ZeRO-2/3 shard gradients per micro-batch and cannot be "
-                "combined with pipeline parallelism; use --zero 1 or --pp 1",
+                "parallelism.zero",
+                "ZeRO-2/3 shard gradients per micro-batch and cannot be combined with "
+                "pipeline parallelism; use `parallelism.zero` 1 or `parallelism.pp` 1",
             )
         )
     if job.mode == "lora" and not job.lora_rank:
-        problems.append(option_problem("--lora-rank", "LoRA needs a rank >= 1"))
+        problems.append(option_problem("lora_rank", "LoRA needs a rank >= 1"))
     if job.lora_rank is not None and job.lora_rank < 1:
-        problems.append(option_problem("--lora-rank", f"must be at least 1 (got {job.lora_rank})"))
+        problems.append(option_problem("lora_rank", f"must be at least 1 (got {job.lora_rank})"))
     if problems:
         raise InputError(problems)
 
@@ -107,30 +142,33 @@ def estimate_training(job: TrainingJob, hardware: JobHardware) -> TrainingEstima
     """Estimate one training step of `job` on `hardware`.
 
     Raises:
-        InputError: an impossible layout, batch split, precision or option, naming the flag.
+        InputError: an impossible layout, batch split, precision or option, naming its field
+            as the execution spells it (`parallelism.tp`, `global_batch`).
     """
     _check_job(job)
     check_precision(hardware.gpu, job.precision)
     if job.num_gpus != hardware.job_group.num_gpus:
-        raise InputError([option_problem("--num-gpus", "does not match the hardware group")])
-    layout = resolve_layout(
-        job.model,
-        job.num_gpus,
-        tp=job.tp,
-        pp=job.pp,
-        cp=job.cp,
-        ep=job.ep,
-        vpp=job.vpp,
-        dp=job.dp,
-        sequence_parallel=job.sequence_parallel,
-    )
+        raise InputError([option_problem("num_gpus", "does not match the hardware group")])
+    with _execution_paths():
+        layout = resolve_layout(
+            job.model,
+            job.num_gpus,
+            tp=job.tp,
+            pp=job.pp,
+            cp=job.cp,
+            ep=job.ep,
+            vpp=job.vpp,
+            dp=job.dp,
+            sequence_parallel=job.sequence_parallel,
+        )
     limit = usable_memory_bytes(hardware.gpu)
     model = StepModel(job, hardware, layout)
     recompute_options = RECOMPUTE_ORDER if job.recompute == "auto" else (job.recompute,)
     best: tuple[float, int, int, Recompute, dict, TrainingMemory] | None = None
     fallback: tuple[float, int, int, Recompute, dict, TrainingMemory] | None = None
     for micro_batch in micro_batch_candidates(job, layout):
-        m = check_batch(layout, job.global_batch, micro_batch, job.seq_len)
+        with _execution_paths():
+            m = check_batch(layout, job.global_batch, micro_batch, job.seq_len)
         chosen: tuple[Recompute, TrainingMemory] | None = None
         for recompute in recompute_options:
             mem = step_memory(job, layout, micro_batch, m, recompute)

@@ -18,7 +18,7 @@ from simulator.perf.transformer_flops import (
 from tests.perf.llm_fixtures import LLAMA3_70B, MIXTRAL_8X7B, gpt, hardware
 
 
-def _flags(error: InputError) -> set[str]:
+def _fields(error: InputError) -> set[str]:
     return {p.field for p in error.problems}
 
 
@@ -208,20 +208,24 @@ def test_moe_expert_parallel_pays_all_to_all(catalog) -> None:
 
 
 @pytest.mark.parametrize(
-    ("change", "flag"),
+    ("change", "field"),
     [
-        ({"tp": 7}, "--tp"),
-        ({"dp": 3}, "--dp"),
-        ({"global_batch": 63}, "--global-batch"),
-        ({"num_gpus": 12}, "--num-gpus"),
-        ({"precision": "fp8"}, "--precision"),
-        ({"ep": 2}, "--ep"),
-        ({"zero": 3, "pp": 2}, "--zero"),
-        ({"mode": "lora"}, "--lora-rank"),
-        ({"cp": 3}, "--num-gpus"),
+        ({"tp": 7}, "parallelism.tp"),
+        ({"dp": 3}, "parallelism.dp"),
+        ({"global_batch": 63}, "global_batch"),
+        ({"num_gpus": 12}, "num_gpus"),
+        ({"precision": "fp8"}, "precision"),
+        ({"ep": 2}, "parallelism.ep"),
+        ({"zero": 3, "pp": 2}, "parallelism.zero"),
+        ({"mode": "lora"}, "lora_rank"),
+        ({"cp": 3}, "num_gpus"),
+        ({"vpp": 2}, "parallelism.vpp"),
+        ({"tp": 1, "cp": 3, "num_gpus": 3}, "parallelism.cp"),
     ],
 )
-def test_impossible_configurations_name_the_flag(catalog, change: dict, flag: str) -> None:
+def test_impossible_configurations_name_the_field(catalog, change: dict, field: str) -> None:
+    """Problems name the execution's field path (as a scenario's training job spells it), not a
+    flag: the CLI spells them as flags when it prints."""
     job = TrainingJob(
         model=gpt(24, 2048, 16), num_gpus=16, seq_len=2048, global_batch=64, micro_batch=1, tp=8
     )
@@ -229,7 +233,17 @@ def test_impossible_configurations_name_the_flag(catalog, change: dict, flag: st
     hw = hardware(catalog, "a100-sxm-80gb", job.num_gpus)
     with pytest.raises(InputError) as info:
         estimate_training(job, hw)
-    assert flag in _flags(info.value)
+    assert field in _fields(info.value)
+    assert not any(p.field.startswith("--") or " --" in p.message for p in info.value.problems)
+
+
+def test_a_field_a_layout_message_quotes_is_the_execution_path(catalog) -> None:
+    job = TrainingJob(model=gpt(24, 2048, 16), num_gpus=8, seq_len=2048, global_batch=64, vpp=2)
+    with pytest.raises(InputError) as info:
+        estimate_training(job, hardware(catalog, "a100-sxm-80gb", job.num_gpus))
+    [problem] = info.value.problems
+    assert problem.field == "parallelism.vpp"
+    assert "`parallelism.pp`" in problem.message
 
 
 def test_uneven_pipeline_stages_are_allowed(catalog) -> None:

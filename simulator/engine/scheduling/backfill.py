@@ -39,13 +39,13 @@ class EasyBackfill(Scheduler):
     kind = "easy_backfill"
     Params = BackfillParams
 
-    def __init__(self, sim, params: BackfillParams) -> None:  # noqa: ANN001
-        super().__init__(sim, params)
+    def __init__(self, clock, cluster, host, params: BackfillParams) -> None:  # noqa: ANN001
+        super().__init__(clock, cluster, host, params)
         self.by_end: list[tuple[float, int, Job]] = []
         self.end_of: dict[int, float] = {}
 
     def on_start(self, job: Job) -> None:
-        end = self.sim.now + job.estimate_s() * self.params.estimate_factor
+        end = self.clock.now + job.estimate_s() * self.params.estimate_factor
         self.end_of[job.id] = end
         bisect.insort(self.by_end, (end, job.id, job))
 
@@ -61,20 +61,19 @@ class EasyBackfill(Scheduler):
         queue = self.queue
         if len(queue) < 2:
             return
-        sim = self.sim
-        cluster = sim.cluster
+        host, cluster = self.host, self.cluster
         head = queue[0][-1]
         shadow = None
         reservation = None
         started = []
-        now = sim.now
+        now = self.clock.now
         for i in range(1, min(len(queue), self.params.depth + 1)):
             if cluster.free_gpus == 0:
                 break
             job = queue[i][-1]
             if job.num_gpus > cluster.free_gpus:
                 continue
-            found = sim.find_placement(job)
+            found = host.find_placement(job)
             if found is None:
                 continue
             pool, allocation = found
@@ -93,31 +92,31 @@ class EasyBackfill(Scheduler):
                     ok = shadow.fits(res_pool, head.num_gpus)
                     if not ok:
                         shadow.release(pool, allocation)
-            if ok and sim.start_on(job, pool, allocation):
+            if ok and host.start_on(job, pool, allocation):
                 started.append(i)
         for i in reversed(started):
             del queue[i]
 
     def _reserve(self, head: Job):  # noqa: ANN202
         """The shadow state and the head's (time, pool) reservation, or None if it never fits."""
-        sim = self.sim
+        cluster, now = self.cluster, self.clock.now
         best: tuple[float, object, Shadow] | None = None
-        for pool in sim.pools_for(head):
-            shadow = Shadow(sim.cluster)
+        for pool in self.host.pools_for(head):
+            shadow = Shadow(cluster)
             when = math.inf
             if shadow.fits(pool, head.num_gpus):
-                when = sim.now
+                when = now
             else:
                 for end, _, job in self.by_end:
                     if job.pool_index != pool.index:
                         continue
                     shadow.release(pool, job.alloc)
                     if shadow.fits(pool, head.num_gpus):
-                        when = max(end, sim.now)
+                        when = max(end, now)
                         break
             if when < math.inf and (best is None or when < best[0]):
                 best = (when, pool, shadow)
         if best is None:
-            return Shadow(sim.cluster), None
+            return Shadow(cluster), None
         when, pool, shadow = best
         return shadow, (when, pool)

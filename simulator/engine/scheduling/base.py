@@ -3,8 +3,9 @@
 A scheduler is a small class registered by `kind` with a pydantic `Params` model (checked
 against `policies.scheduler.params`). The Simulation hands it submitted and requeued jobs,
 tells it when jobs start and stop, and calls `schedule()` once after every batch of
-simultaneous changes; the scheduler starts jobs with `sim.try_start(job)` (or places first
-with `sim.find_placement` and commits with `sim.start_on`) and may `sim.preempt(job)`.
+simultaneous changes. A scheduler gets the clock (`now`), the cluster (to look at free GPUs)
+and a `SchedulerHost`: it starts jobs with `host.try_start(job)` (or places first with
+`host.find_placement` and commits with `host.start_on`) and may `host.preempt(job)`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from simulator.engine.cluster import Allocation, Cluster, Pool, fits_counts
 from simulator.schema.base import StrictModel
 
 if TYPE_CHECKING:
+    from simulator.engine.clock import Timed
     from simulator.engine.hosts import SchedulerHost
     from simulator.engine.jobs import Job
 
@@ -30,8 +32,10 @@ class Scheduler:
     kind: ClassVar[str] = ""
     Params: ClassVar[type[StrictModel]] = SchedulerParams
 
-    def __init__(self, sim: SchedulerHost, params: Any) -> None:
-        self.sim = sim
+    def __init__(self, clock: Timed, cluster: Cluster, host: SchedulerHost, params: Any) -> None:
+        self.clock = clock
+        self.cluster = cluster
+        self.host = host
         self.params = params
         self.queue: list[tuple] = []
 
@@ -70,7 +74,7 @@ class Scheduler:
 
     def start_in_order(self) -> int:
         """Start jobs from the front of the queue until one does not fit; how many started."""
-        queue, try_start = self.queue, self.sim.try_start
+        queue, try_start = self.queue, self.host.try_start
         i = 0
         while i < len(queue) and try_start(queue[i][-1]):
             i += 1

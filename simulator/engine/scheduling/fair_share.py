@@ -68,8 +68,8 @@ class FairShare(Scheduler):
     kind = "fair_share"
     Params = FairShareParams
 
-    def __init__(self, sim, params: FairShareParams) -> None:  # noqa: ANN001
-        super().__init__(sim, params)
+    def __init__(self, clock, cluster, host, params: FairShareParams) -> None:  # noqa: ANN001
+        super().__init__(clock, cluster, host, params)
         self.tenants: dict[str, list[tuple]] = {}
         self.usage: dict[str, _Usage] = {}
         self.k = math.log(2) / (params.half_life_hours * 3600.0)
@@ -98,14 +98,14 @@ class FairShare(Scheduler):
         return usage
 
     def on_start(self, job: Job) -> None:
-        self._usage(job.tenant).change(self.sim.now, self.k, job.num_gpus)
+        self._usage(job.tenant).change(self.clock.now, self.k, job.num_gpus)
 
     def on_stop(self, job: Job) -> None:
-        self._usage(job.tenant).change(self.sim.now, self.k, -job.num_gpus)
+        self._usage(job.tenant).change(self.clock.now, self.k, -job.num_gpus)
 
     def usage_of(self, tenant: str) -> float:
         """Decayed GPU-seconds of `tenant` now."""
-        return self._usage(tenant).at(self.sim.now, self.k)
+        return self._usage(tenant).at(self.clock.now, self.k)
 
     def schedule(self) -> None:
         passed: set[str] = set()
@@ -128,7 +128,7 @@ class FairShare(Scheduler):
             if limit is not None and self._usage(tenant).gpus + job.num_gpus > limit:
                 passed.add(tenant)
                 continue
-            if self.sim.try_start(job):
+            if self.host.try_start(job):
                 self.tenants[tenant].pop(0)
             else:
                 passed.add(tenant)

@@ -34,8 +34,8 @@ class PriorityPreemptive(Scheduler):
     kind = "priority"
     Params = PriorityParams
 
-    def __init__(self, sim, params: PriorityParams) -> None:  # noqa: ANN001
-        super().__init__(sim, params)
+    def __init__(self, clock, cluster, host, params: PriorityParams) -> None:  # noqa: ANN001
+        super().__init__(clock, cluster, host, params)
         self.running: dict[int, Job] = {}
 
     def priority(self, job: Job) -> int:
@@ -61,7 +61,7 @@ class PriorityPreemptive(Scheduler):
             if not victims:
                 return
             for victim in victims:
-                self.sim.preempt(victim, f"preempted by {head.name}")
+                self.host.preempt(victim, f"preempted by {head.name}")
             # the victims are queued behind the head; loop to start it
 
     def _victims(self, job: Job) -> list[Job]:
@@ -70,8 +70,8 @@ class PriorityPreemptive(Scheduler):
             (j for j in self.running.values() if self.priority(j) < mine),
             key=lambda j: (self.priority(j), -j.last_start_s, -j.id),
         )
-        for pool in self.sim.pools_for(job):
-            shadow = Shadow(self.sim.cluster)
+        for pool in self.host.pools_for(job):
+            shadow = Shadow(self.cluster)
             chosen = []
             for victim in candidates:
                 if victim.pool_index != pool.index:

@@ -17,6 +17,7 @@ from simulator.engine.jobs import OpaqueJob
 from simulator.engine.serving.replica import Replica
 
 if TYPE_CHECKING:
+    from simulator.engine.clock import Timed
     from simulator.engine.hosts import JobSink
     from simulator.engine.jobs import JobHost
     from simulator.engine.serving.service import ServiceRuntime
@@ -28,14 +29,16 @@ SERVING_PRIORITY = 1_000_000
 class ReplicaJob(OpaqueJob):
     """The GPUs of one serving replica, held until the service lets them go."""
 
-    def __init__(self, sim: JobSink, svc: ServiceRuntime, role: str, warm: bool) -> None:
+    def __init__(
+        self, clock: Timed, sink: JobSink, svc: ServiceRuntime, role: str, warm: bool
+    ) -> None:
         super().__init__(
-            sim.next_job_id(),
+            sink.next_job_id(),
             f"{svc.name}/{role}",
             work_s=math.inf,
             source="serving",
             num_gpus=svc.gpus_per_replica,
-            submit_s=sim.now,
+            submit_s=clock.now,
             pool=svc.spec.pool,
             priority=SERVING_PRIORITY,
             resumable=True,
@@ -45,6 +48,11 @@ class ReplicaJob(OpaqueJob):
         self.warm = warm
         self.replica: Replica | None = None
         self.serve_token = 0
+
+    @property
+    def may_burst(self) -> bool:
+        """Never: a replica serves the cluster's traffic, so it waits for the cluster's GPUs."""
+        return False
 
     def start(self, sim: JobHost) -> None:
         super().start(sim)
@@ -74,26 +82,27 @@ class ReplicaJob(OpaqueJob):
 
 
 class ClusterHost:
-    """Provision replicas through the Simulation's scheduler."""
+    """Provision replicas as cluster jobs, through the run's `JobSink`."""
 
-    def __init__(self, sim: JobSink) -> None:
-        self.sim = sim
+    def __init__(self, clock: Timed, sink: JobSink) -> None:
+        self.clock = clock
+        self.sink = sink
         self.jobs: dict[str, list[ReplicaJob]] = {}
 
     def provision(self, svc: ServiceRuntime, role: str, warm: bool) -> None:
-        job = ReplicaJob(self.sim, svc, role, warm)
+        job = ReplicaJob(self.clock, self.sink, svc, role, warm)
         self.jobs.setdefault(svc.name, []).append(job)
         if warm:
             svc.starting[role] += 1
-        self.sim.submit(job)
+        self.sink.submit(job)
 
     def release(self, replica: Replica) -> None:
         job: ReplicaJob = replica.handle
         job.replica = None
-        self.sim.finish_job(job)
+        self.sink.finish_job(job)
 
     def gpu_seconds(self, svc: ServiceRuntime) -> float:
-        now = self.sim.now
+        now = self.clock.now
         total = 0.0
         for job in self.jobs.get(svc.name, []):
             held = job.gpu_s

@@ -9,9 +9,8 @@ for `simulator.results` to tabulate.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
-from simulator.engine.hosts import JobSink
 from simulator.engine.serving.arrivals import request_stream
 from simulator.engine.serving.autoscaler import cold_start_s
 from simulator.engine.serving.cluster_host import ClusterHost
@@ -23,29 +22,19 @@ from simulator.perf.hardware import JobHardware
 from simulator.perf.topology import group_from_profiles
 
 if TYPE_CHECKING:
+    from simulator.engine.clock import Clock
     from simulator.engine.cluster import Cluster
+    from simulator.engine.hosts import JobSink
+    from simulator.engine.inputs import RunInputs
     from simulator.engine.step_time import PoolHardware
     from simulator.engine.storage import Storage
-    from simulator.scenario import LoadedScenario
-
-
-class ServingHost(JobSink, Protocol):
-    """What building services needs of the run: the scenario, the pools' hardware, storage."""
-
-    loaded: LoadedScenario
-    file: str
-    horizon_s: float
-    cluster: Cluster
-    storage: Storage
-    pool_hardware: dict[str, PoolHardware]
 
 
 ARRIVAL_STREAM_OFFSET = 1_000_000
 """Services draw from `arrivals` streams at this index and up, clear of job sources."""
 
 
-def _hardware(sim: ServingHost, pool_name: str, gpus: int) -> JobHardware:
-    hw = sim.pool_hardware[pool_name]
+def _hardware(hw: PoolHardware, gpus: int) -> JobHardware:
     node_gpus = hw.node.gpus_per_node
     group = group_from_profiles(
         hw.gpu,
@@ -61,14 +50,27 @@ def _hardware(sim: ServingHost, pool_name: str, gpus: int) -> JobHardware:
     return JobHardware(gpu=hw.gpu, job_group=group.subgroup(gpus), node_id=hw.node.id)
 
 
-def build_services(sim: ServingHost, problems: list[Problem]) -> list[ServiceRuntime]:
-    """One runtime per inference service; problems are appended (nothing raised)."""
+def build_services(
+    clock: Clock,
+    sink: JobSink,
+    inputs: RunInputs,
+    *,
+    cluster: Cluster,
+    storage: Storage,
+    pool_hardware: dict[str, PoolHardware],
+    horizon_s: float,
+    problems: list[Problem],
+) -> list[ServiceRuntime]:
+    """One runtime per inference service; problems are appended (nothing raised).
+
+    Replicas are jobs handed to `sink`; the services' traffic draws from `clock`'s streams.
+    """
     services = []
-    host = ClusterHost(sim)
-    file = sim.file
-    for i, spec in enumerate(sim.loaded.scenario.workloads.inference_services):
+    host = ClusterHost(clock, sink)
+    file = str(inputs.path)
+    for i, spec in enumerate(inputs.scenario.workloads.inference_services):
         where = f"workloads.inference_services[{i}]"
-        pool = sim.cluster.pool_by_name[spec.pool] if spec.pool else sim.cluster.pools[0]
+        pool = cluster.pool_by_name[spec.pool] if spec.pool else cluster.pools[0]
         gpus = spec.tp * spec.pp
         if gpus > pool.total_gpus:
             problems.append(
@@ -80,8 +82,8 @@ def build_services(sim: ServingHost, problems: list[Problem]) -> list[ServiceRun
             )
             continue
         tier = None
-        if sim.storage.tiers:
-            tier = sim.storage.for_role("dataset", spec.weights_storage)
+        if storage.tiers:
+            tier = storage.for_role("dataset", spec.weights_storage)
             if tier is None and spec.weights_storage is not None:
                 problems.append(
                     Problem(
@@ -92,16 +94,16 @@ def build_services(sim: ServingHost, problems: list[Problem]) -> list[ServiceRun
                 )
                 continue
         try:
-            model = sim.loaded.models[spec.name]
+            model = inputs.world.models[spec.name]
             costs = service_costs(
-                spec, model, _hardware(sim, pool.name, gpus), file=file, where=where
+                spec, model, _hardware(pool_hardware[pool.name], gpus), file=file, where=where
             )
             stream = request_stream(
                 spec.traffic,
-                sim.streams.get("arrivals", ARRIVAL_STREAM_OFFSET + i),
-                sim.horizon_s,
+                clock.streams.get("arrivals", ARRIVAL_STREAM_OFFSET + i),
+                horizon_s,
                 trace_path=(
-                    sim.loaded.resolve_path(spec.traffic.trace_path, f"{where}.traffic.trace_path")
+                    inputs.resolve_path(spec.traffic.trace_path, f"{where}.traffic.trace_path")
                     if spec.traffic.trace_path
                     else None
                 ),
@@ -119,7 +121,7 @@ def build_services(sim: ServingHost, problems: list[Problem]) -> list[ServiceRun
                 iteration=costs.iteration,
                 kv_tokens=costs.kv_tokens,
                 stream=stream,
-                clock=sim,
+                clock=clock,
                 host=host,
                 kv_transfer_s_per_token=costs.kv_transfer_s_per_token,
                 swap_s_per_token=costs.swap_s_per_token,
