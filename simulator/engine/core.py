@@ -26,11 +26,12 @@ from simulator.engine.budget import check_budget
 from simulator.engine.build_out import BuildOut
 from simulator.engine.burst import BurstRouter
 from simulator.engine.clock import Clock
-from simulator.engine.cluster import Allocation, Pool
+from simulator.engine.cluster import Pool
 from simulator.engine.fabric import Fabric
 from simulator.engine.inputs import RunInputs
-from simulator.engine.job_table import REJECTED, job_columns
-from simulator.engine.jobs import DONE, QUEUED, RUNNING, Job
+from simulator.engine.job_table import job_columns
+from simulator.engine.jobs import Job
+from simulator.engine.lifecycle import Lifecycle
 from simulator.engine.placement import PLACEMENTS, PlacementPolicy
 from simulator.engine.power import Power
 from simulator.engine.recorder import RunRecord
@@ -47,6 +48,7 @@ from simulator.engine.step_time import (
     placement_shape,
 )
 from simulator.engine.storage import Storage
+from simulator.engine.timeline import Timeline
 from simulator.engine.traces import read_trace
 from simulator.engine.training import TrainingJob, attach_storage
 from simulator.errors import InputError, Problem
@@ -90,12 +92,6 @@ class Simulation:
         self.recorder = self.clock.recorder
         self.horizon_s = s.horizon_days * 86400.0
         check_budget(loaded, self.horizon_s)  # refuse what cannot finish, before building it
-        self.jobs: list[Job] = []
-        self.running: dict[int, Job] = {}
-        self._schedule_pending = False
-        self._last_sample: tuple | None = None
-        self.queued = 0
-        """jobs waiting in the scheduler's queue"""
         self.trace_skipped = 0
         self.facility: FacilityProfile = world.facility
         self.placement_policy: PlacementPolicy = self._policy(
@@ -111,8 +107,12 @@ class Simulation:
             clock=lambda: self.env.now,
         )
         self.power.on_throttle = self._throttle_changed
+        jobs = self.lifecycle = Lifecycle(
+            self.clock, self.cluster, self.power, self.placement_policy, self
+        )
+        self.jobs, self.running = jobs.jobs, jobs.running  # the lifecycle's, shared
         self.build_out = BuildOut(
-            self.clock, self.cluster, self.power, self, s.cluster, self.horizon_s
+            self.clock, self.cluster, self.power, jobs, s.cluster, self.horizon_s
         )
         if cap_kw and cap_kw * 1000.0 <= self.power.baseline_w:
             field = "policies.power.cap_kw" if s.policies.power.cap_kw else "cluster.facility"
@@ -139,16 +139,18 @@ class Simulation:
         self.failure_causes = self._failure_model.causes
         self.failure_rate_per_gpu_s = self._failure_model.rate_per_gpu_s
         self.scheduler: Scheduler = self._policy(
-            SCHEDULERS, s.policies.scheduler, "policies.scheduler", self.clock, self.cluster, self
+            SCHEDULERS, s.policies.scheduler, "policies.scheduler", self.clock, self.cluster, jobs
         )
         burst = s.cluster.burst
         self.burst = (
             BurstRouter(self.clock, self, burst.wait_limit_hours * 3600.0) if burst else None
         )
+        jobs.attach(self.scheduler, self.burst)
         self.spot = SpotReclaims(self.clock, self.cluster, self.power, self, s.cluster.pools)
         self._sources: list[Any] = []
         self._build_workloads()
-        self.clock.after_event = self.sample
+        self.timeline = Timeline(self.clock, self.cluster, self.power, jobs)
+        self.clock.after_event = self.timeline.sample
 
     # ------------------------------------------------------------------ building
     def _policy(self, registry: dict, ref: PolicyRef, where: str, *extra: Any) -> Any:
@@ -161,7 +163,7 @@ class Simulation:
         # serving replicas are cluster jobs, submitted once job ids are handed out (below)
         self.services = build_services(
             self.clock,
-            self,
+            self.lifecycle,
             self.loaded,
             cluster=self.cluster,
             storage=self.storage,
@@ -186,10 +188,10 @@ class Simulation:
                     problems += exc.problems
             self.jobs.append(job)
             if job.submit_s < self.horizon_s:
-                self.at(job.submit_s, self.submit, job)
+                self.at(job.submit_s, self.lifecycle.submit, job)
         # jobs too big to ever start were refused by the loader (scenario.never_startable)
         for i, mix in enumerate(s.workloads.synthetic_jobs):
-            self._sources.append(SyntheticSource(self.clock, self, mix, i))
+            self._sources.append(SyntheticSource(self.clock, self.lifecycle, mix, i))
         for i, trace in enumerate(s.workloads.job_traces):
             try:
                 jobs = read_trace(
@@ -205,10 +207,10 @@ class Simulation:
                 ]
                 continue
             self.trace_skipped += jobs.skipped
-            self._sources.append(TraceSource(self.clock, self, jobs, f"trace{i}"))
+            self._sources.append(TraceSource(self.clock, self.lifecycle, jobs, f"trace{i}"))
         if problems:
             raise InputError(problems)
-        self._next_id = len(self.jobs)
+        self.lifecycle.next_id = len(self.jobs)
         for service in self.services:
             self.at(0.0, service.start)
         for source in self._sources:
@@ -229,36 +231,7 @@ class Simulation:
         """Call `fn(*args)` after `delay` simulated seconds."""
         self.clock.at(delay, fn, *args)
 
-    def next_job_id(self) -> int:
-        """A fresh job id (ids follow submission order, so runs stay reproducible)."""
-        self._next_id += 1
-        return self._next_id - 1
-
-    def request_schedule(self) -> None:
-        """Run the scheduler once, after every other change at this instant."""
-        if not self._schedule_pending:
-            self._schedule_pending = True
-            self.at(0.0, self._schedule)
-
-    def _schedule(self) -> None:
-        self._schedule_pending = False
-        self.scheduler.schedule()
-
     # ------------------------------------------------------------------ placement
-    def pools_for(self, job: Job) -> list[Pool]:
-        """Pools the job may run in (its named pool, else all), largest first not assumed."""
-        if job.pool is not None:
-            return [self.cluster.pool_by_name[job.pool]]
-        return self.cluster.pools
-
-    def find_placement(self, job: Job) -> tuple[Pool, Allocation] | None:
-        """Where the job would go now, or None (nothing is taken)."""
-        cluster = self.cluster
-        for pool in self.pools_for(job):
-            if cluster.fits(pool, job.num_gpus):
-                return pool, self.placement_policy.place(cluster, pool, job.num_gpus)
-        return None
-
     def placement_of(self, job: Job) -> Placement:
         """The placement shape of a running job, for the step-time model."""
         return placement_shape(
@@ -271,121 +244,42 @@ class Simulation:
             self.step_time_fn, job.spec, job.model, where, self.file, job.where
         )
 
-    # ------------------------------------------------------------------ job lifecycle
-    def submit(self, job: Job) -> None:
-        """A job arrives and waits for the scheduler."""
-        self.recorder.event(self.now, "submit", job.id, job.name)
-        if job.id >= len(self.jobs):
-            self.jobs.append(job)
-        if all(job.num_gpus > p.total_gpus for p in self.pools_for(job)):
-            job.state = REJECTED
-            self.recorder.event(
-                self.now, "reject", job.id, job.name, -1, job.num_gpus, "larger than its pool"
-            )
-            return
-        job.state = QUEUED
-        self.queued += 1
-        self.scheduler.submit(job)
-        if self.burst is not None:
-            self.burst.on_submit(job)
-        self.request_schedule()
+    # ------------------------------------------------------------------ job steps (JobHost)
+    def request_schedule(self) -> None:
+        """Run the scheduler once, after every other change at this instant."""
+        self.lifecycle.request_schedule()
+
+    def pools_for(self, job: Job) -> list[Pool]:
+        """Pools the job may run in (its named pool, else all)."""
+        return self.lifecycle.pools_for(job)
 
     def withdraw(self, job: Job) -> bool:
         """Take a queued job out of the scheduler's queue (it bursts); False if not queued."""
-        if not self.scheduler.withdraw(job):
-            return False
-        self.queued -= 1
-        return True
+        return self.lifecycle.withdraw(job)
 
-    def try_start(self, job: Job) -> bool:
-        """Place and start `job` if it fits now (and the power cap admits it)."""
-        found = self.find_placement(job)
-        if found is None:
-            return False
-        return self.start_on(job, *found)
-
-    def start_on(self, job: Job, pool: Pool, allocation: Allocation) -> bool:
-        """Start `job` on `allocation` (from `find_placement` at this instant)."""
-        if not self.power.admits(pool.index, job.num_gpus):
-            return False
-        now = self.env.now
-        self.cluster.allocate(allocation)
-        self.queued -= 1
-        job.alloc = allocation
-        job.pool_index = pool.index
-        job.state = RUNNING
-        job.alloc_t = now
-        job.power_t = now
-        if job.starts == 0:
-            job.first_start_s = now
-            job.first_nodes = len(allocation)
-            job.first_pods = self.cluster.pods_of(allocation)
-        job.starts += 1
-        job.last_start_s = now
-        self.running[job.id] = job
-        self.recorder.event(
-            now, "start", job.id, job.name, allocation[0][0], len(allocation), pool.name
-        )
-        self.scheduler.on_start(job)
-        job.claim_storage(self)
-        job.start(self)
-        return True
-
-    def _settle_gpu_s(self, job: Job) -> None:
-        now = self.now
-        job.gpu_s += sum(g for _, g in job.alloc) * (now - job.alloc_t)
-        job.alloc_t = now
-
-    def _release(self, job: Job) -> None:
-        self._settle_gpu_s(job)
-        self.cluster.release(job.alloc)
-        self.power.clear_job(job)
-        self.scheduler.on_stop(job)
-        self.running.pop(job.id, None)
-        job.alloc = []
-        self.request_schedule()
+    def preempt(self, job: Job, reason: str) -> None:
+        """Take a running job's GPUs; it waits again."""
+        self.lifecycle.preempt(job, reason)
 
     def finish_job(self, job: Job) -> None:
         """A job completed its work."""
-        self._release(job)
-        job.state = DONE
-        job.end_s = self.now
-        job.finish_cleanup()
-        self.recorder.event(self.now, "end", job.id, job.name)
-
-    def _interrupt(self, job: Job, kind: str, reason: str) -> None:
-        lost = job.stop(self, reason)
-        job.book_lost_work(lost)
-        self._release(job)
-        job.state = QUEUED
-        self.queued += 1
-        self.recorder.event(self.now, kind, job.id, job.name, -1, lost, reason)
-        self.scheduler.requeue(job)
-
-    def preempt(self, job: Job, reason: str) -> None:
-        """The scheduler takes a running job's GPUs; it waits again."""
-        job.preemptions += 1
-        self._interrupt(job, "preempt", reason)
+        self.lifecycle.finish_job(job)
 
     def requeue(self, job: Job, reason: str) -> None:
         """A failed job that found no replacement node gives up its GPUs and waits again."""
-        job.phase = "queued"  # type: ignore[attr-defined]
-        self._release(job)
-        job.state = QUEUED
-        self.queued += 1
-        self.recorder.event(self.now, "requeue", job.id, job.name, -1, 0.0, reason)
-        self.scheduler.requeue(job)
+        self.lifecycle.requeue(job, reason)
 
+    # ------------------------------------------------------------------ failures
     def node_failed(self, node: int, cause: failure_rates.Cause, job: Job) -> None:
         """A hardware failure on `node` while `job` ran there: the node goes for repair."""
         cluster = self.cluster
-        self._settle_gpu_s(job)
+        self.lifecycle.settle_gpu_s(job)
         mine = [(n, g) for n, g in job.alloc if n == node]
         cluster.release(mine)
         job.alloc = [(n, g) for n, g in job.alloc if n != node]
         for other in [j for j in self.running.values() if j is not job]:
             if any(n == node for n, _ in other.alloc):
-                self._interrupt(other, "kill", f"node {node} failed ({cause.name})")
+                self.lifecycle.interrupt(other, "kill", f"node {node} failed ({cause.name})")
         cluster.take_down(node)
         pool = cluster.pool_of[node]
         self.power.node_out(pool)
@@ -408,7 +302,7 @@ class Simulation:
         node = self.cluster.take_spare(pool, missing, near)
         if node is None:
             return False
-        self._settle_gpu_s(job)
+        self.lifecycle.settle_gpu_s(job)
         self.cluster.allocate([(node, missing)])
         bisect.insort(job.alloc, (node, missing))
         self.recorder.event(self.now, "replace", job.id, job.name, node, missing)
@@ -427,30 +321,10 @@ class Simulation:
         for job in list(self.running.values()):
             job.apply_throttle(self, throttle)
 
-    # ------------------------------------------------------------------ recording
-    def sample(self) -> None:
-        """Append a timeline row if anything shown changed."""
-        cluster, power = self.cluster, self.power
-        free = cluster.free_gpus
-        row = (
-            cluster.allocated_gpus,
-            power.busy_gpus,
-            free,
-            self.queued,
-            len(self.running),
-            cluster.down_nodes,
-            1.0 - cluster.idle_node_gpus / free if free else 0.0,
-            power.baseline_w + power.static_w + power.throttle * power.dynamic_w,
-            power.throttle,
-        )
-        if row != self._last_sample:
-            self._last_sample = row
-            self.recorder.sample((self.env.now, *row))
-
     # ------------------------------------------------------------------ run
     def run(self, progress: Callable[[float, float], Any] | None = None) -> RunRecord:
         """Simulate up to the horizon; `progress(now_s, horizon_s)` is called as time passes."""
-        self.sample()
+        self.timeline.sample()
         horizon = self.horizon_s
         if progress is None:
             self.env.run(until=horizon)
@@ -466,7 +340,7 @@ class Simulation:
         for job in self.running.values():
             job.settle(now)
             self.power.settle_job(job)
-            self._settle_gpu_s(job)
+            self.lifecycle.settle_gpu_s(job)
         if self.burst is not None:
             self.burst.wrap_up()
         self.power.finish()
