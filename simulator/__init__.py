@@ -102,7 +102,7 @@ def estimate_training(
         step time (`step_time_s`, seconds), tokens per second, FLOP rates, MFU, memory per
         GPU (bytes and GB) and a time breakdown (seconds), keyed as the command prints them.
     """
-    from simulator.cli.estimate_llm import TrainingRequest, compute_training
+    from simulator.estimates.training import TrainingRequest, compute_training
 
     return _estimate(TrainingRequest, compute_training, request, profiles, calibration)
 
@@ -125,7 +125,7 @@ def estimate_inference(
         time to first token and per output token (seconds), end-to-end latency (seconds),
         tokens per second and memory per GPU, keyed as the command prints them.
     """
-    from simulator.cli.estimate_llm import InferenceRequest, compute_inference
+    from simulator.estimates.inference import InferenceRequest, compute_inference
 
     return _estimate(InferenceRequest, compute_inference, request, profiles, calibration)
 
@@ -148,7 +148,7 @@ def estimate_serving(
         throughput (tokens and requests per second), TTFT / TPOT / e2e percentiles (seconds),
         SLO attainment (0..1), KV-cache use and GPU-hours, keyed as the command prints them.
     """
-    from simulator.cli.estimate_serving import ServingRequest, compute_serving
+    from simulator.estimates.serving import ServingRequest, compute_serving
 
     return _estimate(ServingRequest, compute_serving, request, profiles, calibration)
 
@@ -167,7 +167,7 @@ def _estimate(
     calibration: str | Path | None,
 ) -> dict[str, Any]:
     """The estimate commands' one path: validate the request, lay out the catalog, compute."""
-    from simulator.cli.estimate import parse_request
+    from simulator.estimates.request import parse_request
 
     parsed = parse_request(model, request, "request", flags=False)
     return compute(parsed, _catalog(profiles, calibration))

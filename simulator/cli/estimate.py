@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, Field
 
 from simulator.catalog import Catalog
 from simulator.cli.common import (
@@ -29,8 +29,10 @@ from simulator.cli.common import (
     load_catalog,
     print_json,
 )
-from simulator.cli.options import flag_name, flags_in_message
-from simulator.errors import InputError, Problem, os_reason, problems_from_validation
+from simulator.cli.options import flag_name as flag_name
+from simulator.cli.options import flags_in_message
+from simulator.errors import InputError, Problem, os_reason
+from simulator.estimates.request import EstimateRequest, parse_request
 from simulator.perf.collectives import Algorithm, CollectiveOp, collective_time_s
 from simulator.perf.gemm import gemm_time_s
 from simulator.perf.topology import group_from_catalog
@@ -86,35 +88,8 @@ ByteSize = Annotated[int, BeforeValidator(parse_bytes)]
 # ---------------------------------------------------------------------------- shared machinery
 
 
-class EstimateRequest(BaseModel):
-    """Base for request models: unknown keys are errors; names match the flags."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    gpu: str | None = Field(default=None, description="GPU profile id")
-    node: str | None = Field(default=None, description="node profile id (sets the GPU)")
-
-
 R = TypeVar("R", bound=BaseModel)
 Compute = Callable[[Any, Catalog], dict[str, Any]]
-
-
-def parse_request(model: type[R], values: dict[str, Any], origin: str, *, flags: bool) -> R:
-    """Validate `values` into `model`; InputError naming each bad field (as a flag if `flags`)."""
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        problems = problems_from_validation(exc, origin)
-        if flags:
-            problems = [_as_flag(p) for p in problems]
-        raise InputError(problems) from None
-
-
-def _as_flag(problem: Problem) -> Problem:
-    head, dot, rest = problem.field.partition(".")
-    if head.startswith("("):
-        return problem
-    return Problem(problem.file, flag_name(head) + dot + rest, problem.message)
 
 
 def _read_objects(path: Path) -> Iterator[tuple[int, Any]]:
