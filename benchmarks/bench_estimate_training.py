@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.figures import figure, write_figures  # noqa: E402
 from simulator.catalog import Catalog  # noqa: E402
-from simulator.cli.estimate_llm import TrainingRequest, compute_training  # noqa: E402
+from simulator.estimates.training import TrainingRequest, compute_training  # noqa: E402
 
 TARGET_MS = 10.0
 

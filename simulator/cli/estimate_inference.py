@@ -18,8 +18,6 @@ from simulator.cli.estimate import estimate_app, run_estimate
 from simulator.cli.estimate_model import HARDWARE_OPTIONS, RUN_OPTIONS, SHAPE_OPTIONS
 from simulator.cli.options import model_options, option, with_options
 from simulator.estimates.inference import BATCHING_KNOBS, InferenceRequest, compute_inference
-from simulator.estimates.inference import REPLICA_KNOBS as REPLICA_KNOBS
-from simulator.estimates.inference import serving_execution as serving_execution
 from simulator.schema.execution import ServingExecution
 
 # ---------------------------------------------------------------------------- options
@@ -44,11 +42,6 @@ OutputLenOpt = Annotated[
 
 REPLICA_OPTIONS = model_options(ServingExecution, exclude=BATCHING_KNOBS)
 """The replica knobs as options, in `ServingExecution`'s order (tp, pp, precision, ...)."""
-_BY_NAME = {p.name: p.annotation for p in REPLICA_OPTIONS}
-ServingPrecisionOpt = _BY_NAME["precision"]
-KvDtypeOpt = _BY_NAME["kv_dtype"]
-DecodeAttentionOpt = _BY_NAME["decode_attention"]
-"""The generated options under their old names (`estimate_llm` re-exports them)."""
 
 
 @estimate_app.command("inference")

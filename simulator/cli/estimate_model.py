@@ -76,12 +76,6 @@ MoeFfn = Annotated[
         "--moe-ffn-hidden", help="Expert FFN width (default --ffn-hidden).", show_default=False
     ),
 ]
-Tp = Annotated[
-    int | None, typer.Option("--tp", help="Tensor-parallel degree (default 1).", show_default=False)
-]
-Pp = Annotated[
-    int | None, typer.Option("--pp", help="Pipeline stages (default 1).", show_default=False)
-]
 
 HARDWARE_OPTIONS = (option("gpu", GpuOption), option("node", NodeOption))
 """--gpu and --node, first in every LLM command; --num-gpus follows (its help differs)."""

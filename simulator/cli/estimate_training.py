@@ -15,9 +15,6 @@ from simulator.cli.estimate import estimate_app, run_estimate
 from simulator.cli.estimate_model import HARDWARE_OPTIONS, RUN_OPTIONS, SHAPE_OPTIONS, NumGpus
 from simulator.cli.options import model_options, option, with_options
 from simulator.estimates.model import ShapeRequest
-from simulator.estimates.training import EXECUTION_KNOBS as EXECUTION_KNOBS
-from simulator.estimates.training import PARALLELISM_KNOBS as PARALLELISM_KNOBS
-from simulator.estimates.training import TrainingKnobs as TrainingKnobs
 from simulator.estimates.training import TrainingRequest, compute_training
 from simulator.schema.execution import TrainingExecution
 

@@ -15,10 +15,11 @@ import pytest
 import typer
 import typer.main
 
-import simulator.cli.estimate_llm as estimate_llm
 from simulator.cli.estimate import estimate_app, flag_name
 from simulator.engine.core import Simulation
 from simulator.engine.step_time import Placement
+from simulator.estimates.model import ShapeRequest
+from simulator.estimates.training import EXECUTION_KNOBS, TrainingRequest
 from simulator.perf.training import TrainingJob, training_job
 from simulator.scenario import load_scenario
 from simulator.schema.execution import Parallelism, TrainingExecution
@@ -229,15 +230,15 @@ def _execution_knobs() -> set[str]:
 def test_every_estimate_knob_is_a_scenario_key_under_its_flag_name() -> None:
     command = typer.main.get_command(app).commands["estimate"].commands["training"]  # type: ignore[attr-defined]
     flags = {opt for param in command.params for opt in param.opts}
-    request = set(estimate_llm.TrainingRequest.model_fields)
-    assert _execution_knobs() == set(estimate_llm.EXECUTION_KNOBS)
+    request = set(TrainingRequest.model_fields)
+    assert _execution_knobs() == set(EXECUTION_KNOBS)
     for knob in _execution_knobs():
         assert flag_name(knob) in flags, knob
         assert knob in request, knob
         # a scenario's job takes it at the top level, or under parallelism: with the same name
         assert knob in ScenarioJob.model_fields or knob in Parallelism.model_fields, knob
     # and the request has no execution knob of its own beyond these and the hardware/model
-    shape = set(estimate_llm._ShapeRequest.model_fields)
+    shape = set(ShapeRequest.model_fields)
     assert request - shape - _execution_knobs() == set()
 
 
