@@ -144,11 +144,15 @@ def _overlay(
     if not isinstance(entry, dict):
         return None
     if fits.power is None:
+        # The entry is still usable for time estimates (the model reads no power); its power
+        # figures are entry_data's placeholders, named as such so no energy figure hides it.
+        entry["name"] = f"{entry['name']} (power not calibrated)"
+        entry["source"] = f"{entry['source']}; power not measured (placeholder watts)"
         notes.append(
-            "no device entry: its power figures were not measured (no NVML); "
-            "re-run with --power-w IDLE:MAX or --gpu-id to overlay a catalog GPU"
+            "power not measured (no NVML, no --power-w): the device entry's watts are "
+            f"placeholders ({entry['idle_power_w']:g} W idle, {entry['tdp_w']:g} W max), so "
+            "energy and power figures from it mean nothing; re-run with --power-w IDLE:MAX"
         )
-        return None
     if fits.gemm is not None:
         entry["efficiency"]["gemm"] = fits.gemm.parameters.model_dump()
     return Overlay(device_profile=GpuProfile.model_validate(entry))

@@ -5,8 +5,9 @@ Target, in order: the GPU id the user named (`--gpu-id`), the catalog GPU whose 
 the measured device, else a new entry built from the measurements alone (a CPU, an unknown GPU).
 In an entry, "peak" means the best rate measured (so the fitted fractions are relative to it),
 memory and link bandwidths are the fitted ones with achievable fraction 1, and the host link of
-a CPU is its memory copy bandwidth. An entry needs power figures: NVML's, or the user's
-`--power-w IDLE:MAX`; without them the file carries fits but no overlay, and says why.
+a CPU is its memory copy bandwidth. Power figures come from NVML or the user's
+`--power-w IDLE:MAX`; without them the entry carries placeholder watts, says so in its name,
+source and the file's notes, and still serves every time estimate.
 """
 
 from __future__ import annotations
@@ -110,8 +111,7 @@ def entry_data(
         "memory_gib": device.memory_bytes / 2**30,
         "memory_bandwidth_gb_per_s": memory_bw,
         "sm_count": device.multiprocessors or fingerprint.cpu_threads,
-        # Without power figures the entry only serves as the GEMM fit's base (the model reads
-        # no power) and is never written: fits.py emits no overlay then, and says why.
+        # Without power figures these are placeholders: fits.py marks the entry as such.
         "tdp_w": power.max_w if power else 2.0,
         "idle_power_w": power.idle_w if power else 1.0,
         "host_link_bandwidth_gb_per_s": host_bw,

@@ -116,12 +116,31 @@ def _collective_lines(cal: CalibrationFile, gpu: GpuProfile | None, catalog: Cat
             f"{fit.bus_bandwidth_gb_per_s:.4g} GB/s, alpha {fit.alpha_us:.3g} us, half "
             f"bandwidth at {_size(fit.half_bandwidth_bytes)}"
         )
-        if gpu is not None:
-            sizes = [p.size_bytes for p in cal.measurements.collectives if p.op == fit.op]
+        if fit.span == "inter_node":
+            line += (
+                f"; scale-out {fit.link_rate_gb_per_s:.3g} GB/s per GPU, "
+                f"{fit.step_latency_us:.3g} us per hop"
+            )
+        sizes = [
+            p.size_bytes
+            for p in cal.measurements.collectives
+            if p.op == fit.op and p.num_ranks == fit.num_ranks
+        ]
+        if gpu is not None and sizes:
             group = group_from_catalog(catalog, num_gpus=fit.num_ranks, gpu=gpu.id)
             model = collective_time_s(fit.op, max(sizes), group)
             line += f"; catalog model {model.busbw_gb_per_s:.4g} GB/s at {_size(max(sizes))}"
         lines += [line, f"  {_error(fit.error)}"]
+        span = fit.span.replace("_", "-")
+        if fit.nodes and fit.nodes > 1:
+            span += f" over {fit.nodes} scale-up domains (recorded; not laid over the catalog)"
+        lines.append(f"  span: {span}")
+        if fit.source is not None:
+            src = fit.source
+            lines.append(
+                f"  from {src.file} line {src.first_line} (sha256 {src.sha256[:12]}), NCCL "
+                f"{src.nccl_version or 'version not in the log'}, imported {src.imported_at}"
+            )
     return lines
 
 

@@ -24,8 +24,9 @@ def split(points: Sequence[T], key: Callable[[T], object]) -> tuple[list[T], lis
     ordered = sorted(points, key=key)  # type: ignore[arg-type]
     if len(ordered) < 4:
         return ordered, []
-    held = [p for i, p in enumerate(ordered) if i % 4 == 1 and i != len(ordered) - 1]
-    train = [p for p in ordered if all(p is not h for h in held)]
+    held_at = {i for i in range(len(ordered)) if i % 4 == 1 and i != len(ordered) - 1}
+    held = [p for i, p in enumerate(ordered) if i in held_at]
+    train = [p for i, p in enumerate(ordered) if i not in held_at]
     return train, held
 
 

@@ -52,6 +52,10 @@ def _model_tokens(name: str) -> set[str]:
     return {t for t in _TOKEN.findall(name.lower()) if any(c.isdigit() for c in t)}
 
 
+def _memory_tokens(tokens: set[str]) -> set[str]:
+    return {t for t in tokens if re.fullmatch(r"\d+gb", t)}
+
+
 def match_gpu(device_name: str, gpus: dict[str, GpuProfile]) -> str | None:
     """The catalog GPU whose name shares the most model tokens with `device_name`.
 
@@ -59,10 +63,15 @@ def match_gpu(device_name: str, gpus: dict[str, GpuProfile]) -> str | None:
     explicit id): matching an H100 PCIe to the SXM profile silently would be worse than asking.
     """
     wanted = _model_tokens(device_name)
-    scored = sorted(
-        ((len(wanted & _model_tokens(gpu.name)), gpu_id) for gpu_id, gpu in gpus.items()),
-        reverse=True,
-    )
+
+    def score(name: str) -> int:
+        tokens = _model_tokens(name)
+        memory, theirs = _memory_tokens(wanted), _memory_tokens(tokens)
+        if memory and theirs and not memory & theirs:
+            return 0  # an A100-40GB is not the 80GB profile, however alike the names
+        return len(wanted & tokens)
+
+    scored = sorted(((score(gpu.name), gpu_id) for gpu_id, gpu in gpus.items()), reverse=True)
     if not scored or scored[0][0] == 0:
         return None
     if len(scored) > 1 and scored[1][0] == scored[0][0]:

@@ -111,6 +111,7 @@ def run(
             show_default=False,
         ),
     ] = None,
+    json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:
     """Measure the attached hardware, fit the models, write one calibration file."""
@@ -132,6 +133,19 @@ def run(
     )
     progress = Progress(sys.stderr, 1, tty=sys.stderr.isatty())
     written = run_probe(opts, catalog.profiles["gpu"], progress)  # type: ignore[arg-type]
+    if json_:
+        from simulator.calibration_overlay import load_calibration
+
+        calibration = load_calibration(written)
+        print_json(
+            {
+                "file": str(written),
+                "overlay": calibration.overlay is not None,
+                "fits": calibration.fits.model_dump(mode="json", exclude_none=True),
+                "notes": calibration.method.notes,
+            }
+        )
+        return
     typer.echo(f"calibration written to {written}")
     typer.echo(f"see it with: infrasim calibrate show {written}")
 
@@ -164,6 +178,31 @@ def show(
     typer.echo("\n".join(show_lines(calibration, catalog)))
 
 
+def _domain_of(catalog, node_id: str | None):  # noqa: ANN001, ANN202 - a Catalog, kept light
+    """catalog GPU id -> (GPUs per scale-up domain, GPUs per node) of `node_id`, else of the
+    GPU's reference node."""
+    from simulator.perf.topology import default_node
+
+    def domain_of(gpu_id: str) -> tuple[int, int]:
+        node = catalog.node(node_id) if node_id else default_node(catalog, gpu_id)
+        if node is None:
+            return 8, 8
+        return node.gpus_per_nvlink_domain or node.gpus_per_node, node.gpus_per_node
+
+    return domain_of
+
+
+def _group_of(catalog, node_id: str | None):  # noqa: ANN001, ANN202 - as _domain_of
+    """(gpu id, ranks, ranks per domain) -> the catalog's group for that shape (on `node_id`)."""
+    from simulator.perf.topology import group_from_catalog
+
+    def group_of(gpu_id: str, ranks: int, per_domain: int):  # noqa: ANN202
+        where = {"node": node_id} if node_id else {"gpu": gpu_id}
+        return group_from_catalog(catalog, num_gpus=ranks, gpus_per_node=per_domain, **where)
+
+    return group_of
+
+
 @calibrate_app.command("import-nccl-tests")
 @guarded
 def import_nccl_tests(
@@ -181,12 +220,45 @@ def import_nccl_tests(
             show_default=False,
         ),
     ] = None,
+    ranks: Annotated[
+        int | None,
+        typer.Option(
+            "--ranks", min=2, help="Ranks, when the log does not say.", show_default=False
+        ),
+    ] = None,
+    gpu: Annotated[
+        str | None,
+        typer.Option(
+            "--gpu",
+            help="Device name, when the log does not say (as nvidia-smi prints it).",
+            show_default=False,
+        ),
+    ] = None,
     gpu_id: Annotated[
         str | None,
         typer.Option(
             "--gpu-id", help="Catalog GPU to overlay (default: name match).", show_default=False
         ),
     ] = None,
+    node: Annotated[
+        str | None,
+        typer.Option(
+            "--node",
+            help="Catalog node the log ran on: its GPU, NVLink domain and NICs (default: the "
+            "GPU's reference node).",
+            show_default=False,
+        ),
+    ] = None,
+    profiles_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--profiles-out",
+            help="Also write the fitted fabric of a multi-node run as profiles (a calibrated "
+            "copy of the node and its NIC) into this directory, for --profiles.",
+            show_default=False,
+        ),
+    ] = None,
+    json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:
     """Fit the collective model to an nccl-tests log from a cluster the probe cannot reach."""
@@ -194,11 +266,77 @@ def import_nccl_tests(
     from calibrate.output import write_calibration
 
     catalog = load_catalog(profiles)
-    calibration = import_log(log, catalog.profiles["gpu"], op=op, gpu_id=gpu_id)  # type: ignore[arg-type]
+    if node is not None:
+        node_gpu = catalog.node(node).gpu
+        if gpu_id is not None and gpu_id != node_gpu:
+            raise InputError(
+                [Problem("import-nccl-tests", "--gpu-id", f"node {node} carries {node_gpu}")]
+            )
+        gpu_id = node_gpu
+    calibration, messages, target = import_log(
+        log,
+        catalog.profiles["gpu"],  # type: ignore[arg-type]
+        op=op,
+        gpu_id=gpu_id,
+        ranks=ranks,
+        gpu_name=gpu,
+        domain_of=_domain_of(catalog, node),
+        group_of=_group_of(catalog, node),
+    )
     written = write_calibration(calibration, out)
+    fabric_node = None
+    if profiles_out is not None:
+        fabric_node = _write_fabric(calibration, catalog, node or target, profiles_out, messages)
+    if json_:
+        print_json(
+            {
+                "file": str(written),
+                "fits": [f.model_dump(mode="json") for f in calibration.fits.collectives],
+                "overlay": calibration.overlay is not None,
+                "fabric_node": fabric_node,
+                "assumptions": messages,
+            }
+        )
+        return
+    for message in messages:
+        typer.echo(f"assumed: {message}")
     for fit in calibration.fits.collectives:
         typer.echo(
-            f"{fit.op}: {fit.num_ranks} ranks, busbw {fit.bus_bandwidth_gb_per_s:.4g} "
-            f"GB/s, alpha {fit.alpha_us:.3g} us"
+            f"{fit.op}: {fit.num_ranks} ranks ({fit.span.replace('_', '-')}), busbw "
+            f"{fit.bus_bandwidth_gb_per_s:.4g} GB/s, alpha {fit.alpha_us:.3g} us, held-out error "
+            f"{_pct(fit.error.held_out_mean_abs_pct)}"
         )
     typer.echo(f"calibration written to {written}")
+
+
+def _write_fabric(calibration, catalog, where: str, out_dir: Path, messages: list[str]):  # noqa: ANN001, ANN202
+    """Write the widest inter-node fit's fabric as profiles; the calibrated node's id.
+
+    `where` is the node the log ran on (--node) or, without one, the target GPU's id, whose
+    reference node is then assumed."""
+    from calibrate.fabric_profiles import write_fabric_profiles
+    from simulator.perf.topology import default_node
+
+    inter = [f for f in calibration.fits.collectives if f.span == "inter_node"]
+    if not inter:
+        raise InputError(
+            [Problem(str(out_dir), "--profiles-out", "no multi-node run: no fabric to write")]
+        )
+    fit = max(inter, key=lambda f: (f.op == "all_reduce", f.num_ranks))
+    node = where if where in catalog.profiles["node"] else None
+    if node is None:
+        found = default_node(catalog, where)
+        if found is None:
+            raise InputError([Problem(str(out_dir), "--node", "name the node the log ran on")])
+        node = found.id
+        messages.append(f"fabric of {node}, the reference node of {where} (pass --node)")
+    node_id, _ = write_fabric_profiles(fit, catalog, node, out_dir)
+    messages.append(
+        f"fabric profiles written to {out_dir}: estimate on it with --profiles {out_dir} "
+        f"--node {node_id}"
+    )
+    return node_id
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f}%"

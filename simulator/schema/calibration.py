@@ -170,6 +170,16 @@ class BandwidthFit(StrictModel):
     error: FitError
 
 
+class FitSource(StrictModel):
+    """Where an imported fit came from (the probe's own fits have none: the file is the source)."""
+
+    file: str
+    sha256: str = Field(description="of the whole log file")
+    first_line: int = Field(ge=0, description="the run's first line in the file (0: JSON)")
+    nccl_version: str | None = None
+    imported_at: str = Field(description="UTC time of the import, ISO 8601")
+
+
 class CollectiveFit(StrictModel):
     """The simulator's collective model (alpha-beta with a pipeline ramp) for one op.
 
@@ -190,6 +200,15 @@ class CollectiveFit(StrictModel):
     alpha_us: float = Field(ge=0)
     half_bandwidth_bytes: float = Field(ge=0)
     error: FitError
+    span: Literal["intra_node", "inter_node"] = Field(
+        default="intra_node",
+        description="intra_node: all ranks in one scale-up domain (NVLink, xGMI), the only fits "
+        "an overlay applies; inter_node: the group spans domains (IB, RoCE, EFA), and "
+        "link_rate_gb_per_s / step_latency_us are the fabric's per-GPU rate and per-hop "
+        "latency, fitted with the catalog's links inside each domain held fixed",
+    )
+    nodes: int | None = Field(default=None, ge=1, description="scale-up domains the ranks span")
+    source: FitSource | None = None
 
 
 class PowerFit(StrictModel):

@@ -84,8 +84,8 @@ def _json_log() -> dict:
 def test_import_fits_the_collective_model(kind: str, tmp_path: Path, runner) -> None:
     log = tmp_path / f"log.{kind}"
     log.write_text(_text_log() if kind == "text" else json.dumps(_json_log()))
-    points, name = read_nccl_tests(log)
-    assert name == "NVIDIA H100 80GB HBM3" and points[0].num_ranks == 8
+    (run,) = read_nccl_tests(log)
+    assert run.gpu == "NVIDIA H100 80GB HBM3" and run.ranks == 8
     out = tmp_path / "cal.json"
     result = runner.invoke(app, ["calibrate", "import-nccl-tests", str(log), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -105,7 +105,7 @@ def test_import_without_op_or_rows_fails_clearly(tmp_path: Path, runner) -> None
     result = runner.invoke(
         app, ["calibrate", "import-nccl-tests", str(log), "--out", str(tmp_path / "o.json")]
     )
-    assert result.exit_code == 2 and f"{log}: op: cannot tell which collective" in result.output
+    assert result.exit_code == 2 and f"{log}: results: no result rows found" in result.output
 
 
 def test_ranks_from_bus_factor() -> None:
