@@ -33,3 +33,6 @@ grep -E '^(pytest|hypothesis|import-linter|ruff|mypy|types-pyyaml|iniconfig|plug
 { header "lowest release of each direct dependency" requirements/lowest.txt
   cat requirements/lowest.body; } > requirements/lowest.txt
 rm -f "$dev_tools" requirements/lock.body requirements/lowest.body
+# The lock's hash ships inside the package (runs record it in their provenance; a wheel has no
+# requirements/ folder); tests/test_provenance.py checks it matches.
+sha256sum requirements/lock.txt > simulator/lock.sha256

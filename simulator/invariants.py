@@ -12,9 +12,12 @@ The laws, with the tolerance each allows for floating-point sums:
   than the cluster has;
 - no job starts before it was submitted, and none ends before it started;
 - the summary's IT energy equals the integral of the recorded power timeline;
-- per price option, cost categories add up to the option's total (when `summary["costs"]`);
+- per price option, accrued cost categories add up to the option's accrued total and net cash
+  is cash less residual value (when `summary["costs"]`);
 - per service, requests arrived = completed + in flight + dropped (when `summary["serving"]`),
-  and the `requests` table agrees when it holds every request.
+  and the `requests` table agrees when it holds every request;
+- per submitted job, its time breakdown (queued, computing, checkpointing, restarting, lost
+  work, waiting for capacity) adds up to submit -> finish, or -> the end of the run.
 """
 
 from __future__ import annotations
@@ -131,12 +134,18 @@ def costs_add_up(results: RunTables) -> list[str]:
     if costs is None:
         return []
     out = []
-    for name, option in costs.options.items():
-        summed = float(sum(option.by_category_usd.values()))
-        if not _close(summed, option.total_usd, abs_tol=0.01):
+    for option in costs.options:
+        summed = float(sum(option.by_category_accrued_usd.values()))
+        if not _close(summed, option.cost_accrued_usd, abs_tol=0.01):
             out.append(
-                f"costs.options[{name!r}]: categories sum to {summed:.2f} USD "
-                f"but total_usd is {option.total_usd:.2f}"
+                f"costs.options[{option.name!r}]: accrued categories sum to {summed:.2f} USD "
+                f"but cost_accrued_usd is {option.cost_accrued_usd:.2f}"
+            )
+        net = option.cost_cash_usd - option.residual_value_usd
+        if not _close(net, option.net_cash_usd, abs_tol=0.01):
+            out.append(
+                f"costs.options[{option.name!r}]: net_cash_usd {option.net_cash_usd:.2f} != "
+                f"cash {option.cost_cash_usd:.2f} - residual {option.residual_value_usd:.2f}"
             )
     return out
 
@@ -171,12 +180,50 @@ def requests_conserved(results: RunTables) -> list[str]:
     return out
 
 
+BREAKDOWN_TOL_S = 1e-6
+"""Seconds of slack per job-day for the breakdown sum (each phase change adds one rounding)."""
+
+
+def time_breakdown_adds_up(results: RunTables) -> list[str]:
+    """Per submitted job: the breakdown columns sum to submit -> finish (or -> end of run)."""
+    jobs = results.jobs
+    columns = (
+        "queued_s",
+        "computing_s",
+        "checkpointing_s",
+        "restarting_s",
+        "lost_work_s",
+        "waiting_for_capacity_s",
+    )
+    if not len(jobs) or any(c not in jobs for c in columns):
+        return []  # a run saved before the breakdown existed
+    horizon_s = results.summary.horizon_days * 86400.0
+    submitted = jobs[~jobs["status"].isin(["pending", "rejected"])]
+    end = submitted["end_s"].where(submitted["status"] == "completed", horizon_s)
+    span = (end - submitted["submit_s"]).to_numpy(dtype=float)
+    parts = submitted[list(columns)].to_numpy(dtype=float)
+    tol = BREAKDOWN_TOL_S * np.maximum(1.0, span / 86400.0) + REL_TOL * span
+    out = []
+    negative = (parts < -1e-6).any(axis=1)
+    if negative.any():
+        out.append(f"negative time in a job's breakdown: {_names(submitted, negative)}")
+    off = np.abs(parts.sum(axis=1) - span) > tol
+    if off.any():
+        first = int(np.flatnonzero(off)[0])
+        out.append(
+            f"time breakdown does not add up to submit -> end for {_names(submitted, off)} "
+            f"(first: {parts[first].sum():.6f} s against {span[first]:.6f} s)"
+        )
+    return out
+
+
 LAWS: tuple[Callable[[RunTables], list[str]], ...] = (
     gpu_hours_within_capacity,
     job_times_ordered,
     energy_matches_power,
     costs_add_up,
     requests_conserved,
+    time_breakdown_adds_up,
 )
 
 

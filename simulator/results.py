@@ -4,13 +4,17 @@
 
 - `jobs`: one row per job: submit, start, end and wait times, GPU-hours, goodput (useful work
   over time since first start: the effective training time ratio for training jobs),
-  failures, preemptions, checkpoints, lost work, energy (IT kWh, facility kWh, carbon kg).
+  failures, preemptions, checkpoints, energy (IT kWh, facility kWh, carbon kg), and where its
+  time went as the engine booked it (`queued_s`, `computing_s`, `checkpointing_s`,
+  `restarting_s`, `lost_work_s`, `waiting_for_capacity_s`: together submit -> finish, or ->
+  the end of the run).
 - `events`: one row per thing that happened (submit, start, end, failure, checkpoint,
   restore, preempt, kill, requeue, node_down, node_up, replace, ...), in order.
 - `timeline`: the cluster's state after every change (allocated and busy GPUs, free GPUs,
   queue length, fragmentation, IT and facility kW, throttle); each row holds until the next.
-- `summary`: a `RunSummary` (simulator/schema/run_summary.py) of headline figures; its
-  `to_dict()` is `summary.json` and what `infrasim run --json` prints.
+- `summary`: a `RunSummary` (simulator/schema/run_summary.py) of headline figures, with the
+  training answers per job (`training_jobs`, simulator/training_answers.py) and the serving
+  figures per service; its `to_dict()` is `summary.json` and what `infrasim run --json` prints.
 
 `Results.save(dir)` writes `jobs.parquet`, `events.parquet`, `timeline.parquet` and
 `summary.json` atomically (into a temporary sibling directory, then renamed into place), so
@@ -46,8 +50,15 @@ from simulator.engine import RunRecord, Simulation, StepTimeFn
 from simulator.engine.recorder import EVENT_COLUMNS, TIMELINE_COLUMNS
 from simulator.errors import InputError, Problem, problems_from_validation
 from simulator.invariants import check_invariants
+from simulator.provenance import build_provenance
 from simulator.scenario import LoadedScenario, load_scenario
-from simulator.schema.run_summary import RunSummary
+from simulator.schema.run_summary import (
+    SUMMARY_VERSION,
+    RunSummary,
+    migrate_v1,
+    service_figures_v2,
+)
+from simulator.training_answers import training_job_summaries
 
 FILES = ("jobs.parquet", "events.parquet", "timeline.parquet", "summary.json")
 
@@ -104,7 +115,12 @@ class Results:
         serving = meta.get("serving") or {}
         tables = _serving_tables(serving)
         if serving:
-            summary["serving"] = plain({name: rec["summary"] for name, rec in serving.items()})
+            summary["serving"] = plain(
+                {name: service_figures_v2(rec["summary"]) for name, rec in serving.items()}
+            )
+        summary["training_jobs"] = training_job_summaries(
+            jobs, meta["horizon_s"], meta.get("start_date")
+        )
         return cls(
             jobs=jobs,
             events=events,
@@ -207,6 +223,9 @@ class Results:
 def load_summary(path: Path) -> RunSummary:
     """Read a summary.json; a key RunSummary does not know is refused, naming the file.
 
+    A version-1 file (no `summary_version`) is migrated on read (`migrate_v1`): serving
+    latencies renamed and converted to milliseconds.
+
     Raises:
         InputError: not JSON, or not a run summary.
     """
@@ -214,8 +233,20 @@ def load_summary(path: Path) -> RunSummary:
         data = json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise InputError([Problem(str(path), "", f"not JSON: {exc.msg}")]) from None
+    version = data.get("summary_version", 1) if isinstance(data, dict) else None
+    if isinstance(version, int) and version > SUMMARY_VERSION:
+        raise InputError(
+            [
+                Problem(
+                    str(path),
+                    "summary_version",
+                    f"version {version} is newer than this release reads "
+                    f"(1 to {SUMMARY_VERSION}); upgrade infrasim",
+                )
+            ]
+        )
     try:
-        return RunSummary.model_validate(data)
+        return RunSummary.model_validate(migrate_v1(data))
     except ValidationError as exc:
         raise InputError(problems_from_validation(exc, path)) from None
 
@@ -278,8 +309,10 @@ def _summarize(
         return float(np.percentile(waits, q)) if len(waits) else float("nan")
 
     summary: dict[str, Any] = {
+        "summary_version": SUMMARY_VERSION,
         "scenario": meta["scenario"],
         "seed": meta["seed"],
+        "start_date": meta.get("start_date"),
         "horizon_days": horizon / 86400.0,
         "total_gpus": total_gpus,
         "nodes": meta["nodes"],
@@ -361,4 +394,6 @@ def simulate(
     record = Simulation(scenario, seed=seed, step_time=step_time).run(progress)
     results = Results.from_record(record)
     check_invariants(results)  # a broken conservation law is a bug: refuse, loudly
+    provenance = build_provenance(scenario, results.summary.seed)
+    results.summary = results.summary.model_copy(update={"provenance": provenance})
     return results

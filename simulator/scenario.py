@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from simulator.catalog import Catalog
 from simulator.errors import InputError, Problem, problems_from_validation
+from simulator.paths import scenario_path
 from simulator.scenario_settings import Part, apply_settings, dotted, parse_path  # noqa: F401
 from simulator.schema import NodeProfile, TransformerModel
 from simulator.schema.placement import PlacementParams, hot_spares
@@ -39,6 +40,8 @@ class LoadedScenario:
     path: Path
     catalog: Catalog
     world: World
+    overrides: tuple[str, ...] = ()
+    """the `--set` strings applied on loading, in order (recorded in the run's provenance)"""
 
     @property
     def pool_nodes(self) -> dict[str, NodeProfile]:
@@ -119,7 +122,7 @@ def load_scenario(
     before profiles resolve; `calibration` (relative to the working directory, e.g. from
     `infrasim run --calibration`) replaces that field.
     """
-    path = Path(path)
+    path = scenario_path(path)
     catalog = catalog or Catalog.load()
     data = apply_settings(read_yaml(path), settings or [], str(path))
     if not isinstance(data, dict):
@@ -133,7 +136,7 @@ def load_scenario(
     problems += resolution.problems + _checks(scenario, path, resolution)
     if problems:
         raise InputError(problems)
-    return LoadedScenario(scenario, path, catalog, resolution.world())
+    return LoadedScenario(scenario, path, catalog, resolution.world(), tuple(settings or ()))
 
 
 def _apply_calibration(
@@ -363,17 +366,17 @@ def _price_option_problems(catalog: Catalog, option: Any, file: str, where: str)
             )
         ]
     if sheet.sheet == "onprem":  # type: ignore[attr-defined]
-        if option.purchase != "owned":
+        if option.purchase not in ("owned", "colocation"):
             return [
                 Problem(
                     file,
                     f"{where}.purchase",
                     "an onprem sheet is bought outright: "
-                    f"expected 'owned' (got {option.purchase!r})",
+                    f"expected 'owned' or 'colocation' (got {option.purchase!r})",
                 )
             ]
         return []
-    if option.purchase == "owned":
+    if option.purchase in ("owned", "colocation"):
         return [
             Problem(
                 file,

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Any, get_args, get_origin
 
-from simulator.schema.run_summary import (
+from simulator.schema.cost_summary import (
     CapacitySummary,
+    Cheapest,
     CostOptionSummary,
     CostSummary,
-    RunSummary,
-    ServiceSummary,
 )
+from simulator.schema.run_summary import RunSummary, ServiceSummary
 
 
 def _defaults(model: type, given: dict[str, Any]) -> dict[str, Any]:
@@ -41,6 +41,7 @@ def cost_option(**figures: Any) -> CostOptionSummary:
 
 def cost_summary(**figures: Any) -> CostSummary:
     figures.setdefault("capacity", CapacitySummary.model_validate(_defaults(CapacitySummary, {})))
+    figures.setdefault("cheapest", Cheapest(cash="", accrued="", net_cash=""))
     return CostSummary.model_validate(_defaults(CostSummary, figures))
 
 

@@ -14,7 +14,7 @@ from simulator.catalog import Catalog
 from simulator.errors import InputError
 from simulator.results import Results, load_summary, simulate
 from simulator.scenario import load_scenario
-from simulator.schema.run_summary import RunSummary
+from simulator.schema.run_summary import SERVICE_RENAMES_V1, RunSummary, service_figures_v2
 from tests.engine.conftest import PROFILES
 from tests.hardening.fuzz import small_scenario
 
@@ -48,11 +48,50 @@ def test_summary_json_is_the_dict_form(run) -> None:
 
 
 @pytest.mark.parametrize("name", ["pretrain-h100-v0.json", "serving-h200-v0.json"])
-def test_an_old_summary_file_loads_and_writes_back_the_same(name: str) -> None:
+def test_an_old_summary_file_loads_with_every_figure_it_had(name: str) -> None:
+    """A version-1 file is migrated on read: serving latencies renamed and in ms, the rest
+    as written (costs are migrated by their own block, `CostSummary`)."""
     path = OLD / name
+    old = json.loads(path.read_text())
     summary = load_summary(path)
-    written = json.dumps(summary.to_dict(), indent=2, allow_nan=False) + "\n"
-    assert written == path.read_text()
+    assert summary.summary_version == 2 and summary.training_jobs == []
+    new = summary.to_dict()
+    for key, value in old.items():
+        if key not in ("serving", "costs"):
+            assert new[key] == value, key
+    for service, figures in (old.get("serving") or {}).items():
+        mine = new["serving"][service]
+        for key, value in figures.items():
+            renamed = SERVICE_RENAMES_V1.get(key, key)
+            scale = 1000.0 if renamed.endswith("_ms") else 1.0
+            assert mine[renamed] == pytest.approx(value * scale if value is not None else None)
+        assert mine["replicas_mean"] is None  # version 1 did not record it
+
+
+def test_v1_serving_names_become_milliseconds() -> None:
+    """Hand-worked: 0.25 s TTFT p50 -> 250 ms; goodput keeps its value under its new name."""
+    figures = service_figures_v2(
+        {"ttft_s_p50": 0.25, "e2e_s_p99": None, "goodput_requests_per_s": 3.0}
+    )
+    assert figures == {
+        "ttft_p50_ms": 250.0,
+        "e2e_p99_ms": None,
+        "goodput_rps": 3.0,
+        "replicas_mean": None,
+    }
+    # a version-2 figure passes as it is (never scaled twice)
+    assert service_figures_v2({"ttft_p50_ms": 250.0})["ttft_p50_ms"] == 250.0
+
+
+def test_a_newer_summary_version_is_refused(tmp_path: Path) -> None:
+    data = json.loads((OLD / "serving-h200-v0.json").read_text())
+    data["summary_version"] = 3
+    path = tmp_path / "summary.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(InputError) as caught:
+        load_summary(path)
+    (problem,) = caught.value.problems
+    assert problem.field == "summary_version"
 
 
 def test_an_old_run_folder_loads(run, tmp_path: Path) -> None:
@@ -67,15 +106,20 @@ def test_an_old_run_folder_loads(run, tmp_path: Path) -> None:
 
 def test_old_costs_read_by_attribute() -> None:
     costs = load_summary(OLD / "pretrain-h100-v0.json").costs
-    assert costs is not None and costs.cheapest in costs.options
-    assert costs.break_even_month["own-hgx-h100"]["aws-p5-reserved-1yr"] == 18
+    assert costs is not None and costs.cheapest.accrued in [o.name for o in costs.options]
+    (reserved,) = [
+        b
+        for b in costs.break_even
+        if (b.owned, b.rented) == ("own-hgx-h100", "aws-p5-reserved-1yr")
+    ]
+    assert reserved.month == 18 and reserved.basis == "cash"
 
 
 @pytest.mark.parametrize(
     ("where", "field"),
     [
         (lambda d: d, "gpu_hourz"),
-        (lambda d: d["serving"]["chat-70b"], "ttft_ms_p50"),
+        (lambda d: d["serving"]["chat-70b"], "ttft_ms_p50"),  # neither v1's nor v2's name
     ],
     ids=["top level", "serving"],
 )

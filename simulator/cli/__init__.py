@@ -30,7 +30,12 @@ app = typer.Typer(
 )
 app.add_typer(profiles_app, name="profiles")
 app.add_typer(scenario_app, name="scenario")
-app.add_typer(estimate_app, name="estimate")
+app.add_typer(
+    estimate_app,
+    name="estimate",
+    help="Estimates without a scenario: a GEMM, a collective, a training step, a static "
+    "inference batch, a serving stream.",
+)
 app.add_typer(calibrate_app, name="calibrate")
 app.add_typer(cost_app, name="cost")
 app.command("run")(run_command)

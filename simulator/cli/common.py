@@ -14,17 +14,23 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
 from simulator.catalog import Catalog
-from simulator.errors import InputError, os_reason
+from simulator.errors import InputError, Problem, os_reason
 from simulator.invariants import InvariantViolation
 from simulator.results import plain
+from simulator.units import Unit, parse_quantity
 
 EXIT_BAD_INPUT = 2
 EXIT_IO_ERROR = 1
 EXIT_INTERRUPTED = 130
 EXIT_BUG = 3
 """A run broke one of its own invariants (simulator/invariants.py): a bug to report."""
+EXIT_NO_ANSWER = 4
+"""The command ran but found no answer (a search where no point meets every constraint)."""
 
 ProfilesOption = Annotated[
     list[Path] | None,
@@ -125,6 +131,43 @@ def dumps(value: Any) -> str:
     return json.dumps(plain(value), allow_nan=False, default=str)
 
 
+def print_warnings(warnings: list[str]) -> None:
+    """One `warning:` line per item on stderr (stdout stays the result, e.g. its JSON)."""
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
 def print_json(value: Any) -> None:
     """One JSON document on stdout and nothing else."""
     sys.stdout.write(dumps(value) + "\n")
+
+
+def option_quantity(flag: str, text: str, unit: Unit, *, positive: bool = True) -> float:
+    """An option's value in `unit` ('36mo', '3y', '2T', '400Gb/s'), read as scenario files
+    read the same quantity (simulator/units.py); InputError naming the flag otherwise."""
+    try:
+        value = parse_quantity(text, unit)
+    except ValueError as exc:
+        raise InputError([Problem(flag, "", f"{exc} (got {text!r})")]) from None
+    if positive and value <= 0:
+        raise InputError([Problem(flag, "", f"must be greater than 0 (got {text!r})")])
+    return value
+
+
+def print_table(title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A title line, then a terminal table (rich): aligned columns, no colour when piped.
+
+    Piped or captured output is not wrapped to 80 columns and carries no trailing blanks, so
+    `grep` and tests see one line per row; on a terminal rich fits the table to the window.
+    """
+    tty = sys.stdout.isatty()
+    console = Console(file=sys.stdout, width=None if tty else 10_000, highlight=False)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    with console.capture() as captured:
+        console.print(table)
+    lines = [title, *("  " + line.rstrip() for line in captured.get().splitlines())]
+    typer.echo("\n".join(lines))

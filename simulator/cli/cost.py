@@ -1,15 +1,20 @@
-"""`infrasim cost compare SCENARIO`: every price option side by side, with break-even.
+"""`infrasim cost compare SCENARIO`: every price option side by side on both cost bases
+(cash and accrued), with residual value, break-even per basis and the cheapest per basis.
 
-Also `cost_lines`, the human-readable summary both commands print.
+Also `cost_lines`, the human-readable summary both `cost compare` and `run` print.
+`--json` prints the `CostSummary` (`simulator.schema.cost_summary`, schema_version 2).
 """
 
 from __future__ import annotations
 
-import re
+import io
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
 
 from simulator.cli.common import (
     JsonOption,
@@ -18,27 +23,24 @@ from simulator.cli.common import (
     SettingsOption,
     guarded,
     load_catalog,
+    option_quantity,
     print_json,
+    print_warnings,
 )
 from simulator.economics import attach_costs
 from simulator.errors import InputError, Problem
+from simulator.provenance import provenance_warnings
 from simulator.results import simulate
 from simulator.scenario import load_scenario
-from simulator.schema.run_summary import CostSummary
+from simulator.schema.cost_summary import BreakEven, CostSummary
+from simulator.units import MONTHS
 
 cost_app = typer.Typer(help="Cost, energy and carbon of a scenario's price options.")
 
-_HORIZON = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mo|m|months?|y|yr|years?)?\s*$")
-
 
 def parse_horizon_months(text: str) -> float:
-    """'36mo', '36', '3y' -> months."""
-    match = _HORIZON.match(text)
-    if not match or float(match.group(1)) <= 0:
-        raise InputError([Problem("--horizon", text, "expected months like 36mo or years like 3y")])
-    value = float(match.group(1))
-    unit = (match.group(2) or "mo").lower()
-    return value * 12.0 if unit.startswith("y") else value
+    """'36mo', '36', '3y', '90d' -> months, as `pricing.horizon_months` reads them."""
+    return option_quantity("--horizon", text, MONTHS)
 
 
 def _money(usd: float | None) -> str:
@@ -49,33 +51,94 @@ def _money(usd: float | None) -> str:
     return f"${usd:,.2f}"
 
 
-def cost_lines(costs: CostSummary | None) -> list[str]:
-    """The side-by-side cost table and break-even verdicts, as text lines (none unpriced)."""
+def _rate(usd: float | None) -> str:
+    return "n/a" if usd is None else f"{usd:.2f}"
+
+
+def cost_table(costs: CostSummary) -> Table:
+    """Every option on both bases, side by side (a rich table)."""
+    span = (
+        "each option until its training jobs finish"
+        if costs.mode == "project"
+        else f"over {costs.horizon_months:g} months"
+    )
+    table = Table(
+        title=f"costs {span} (simulated {costs.simulated_months:.1f} months)",
+        box=box.SIMPLE,
+        title_justify="left",
+    )
+    for header, justify in (
+        ("option", "left"),
+        ("purchase", "left"),
+        ("billing", "left"),
+        ("cash", "right"),
+        ("accrued", "right"),
+        ("residual", "right"),
+        ("net cash", "right"),
+        ("unused commitment", "right"),
+        ("$/GPU-h cash", "right"),
+        ("$/GPU-h accrued", "right"),
+    ):
+        table.add_column(  # names and figures whole; only the billing words wrap
+            header,
+            justify=justify,  # type: ignore[arg-type]
+            no_wrap=header != "billing",
+            min_width=26 if header == "billing" else None,
+            overflow="fold",
+        )
+    for o in costs.options:
+        table.add_row(
+            o.name,
+            o.purchase,
+            o.billing or "-",
+            _money(o.cost_cash_usd),
+            _money(o.cost_accrued_usd),
+            _money(o.residual_value_usd),
+            _money(o.net_cash_usd),
+            _money(o.unused_commitment_usd),
+            _rate(o.usd_per_gpu_hour_cash),
+            _rate(o.usd_per_gpu_hour_accrued),
+        )
+    return table
+
+
+def break_even_line(costs: CostSummary, b: BreakEven) -> str:
+    """'own vs rent over 36 months, cash basis: break-even month 18; owning wins above 62%
+    utilization' (project mode: 'to finish the training jobs')."""
+    span = (
+        "to finish the training jobs"
+        if costs.mode == "project"
+        else (f"over {costs.horizon_months:g} months")
+    )
+    when = f"break-even month {b.month}" if b.month is not None else "no break-even within it"
+    u = b.beat_utilization
+    if u is None:
+        beat = "owning never wins"
+    elif u > 1:
+        beat = f"owning would win only above full use ({u:.0%} utilization)"
+    else:
+        beat = f"owning wins above {u:.0%} utilization"
+    return f"{b.owned} vs {b.rented} {span}, {b.basis} basis: {when}; {beat}"
+
+
+def cost_lines(costs: CostSummary | None, width: int = 180) -> list[str]:
+    """The side-by-side cost table, break-even lines, cheapest per basis and capacity-plan
+    verdicts, as plain text lines (none when nothing is priced)."""
     if costs is None:
         return []
-    lines = [
-        f"  costs over {costs.horizon_months:g} months (simulated {costs.simulated_months:.1f}):",
-        f"    {'option':<22} {'purchase':<14} {'total':>11} {'$/GPU-h':>8} {'$/goodput-h':>11} "
-        f"{'MWh':>9} {'tCO2e':>8}",
-    ]
-    for name, o in costs.options.items():
-        per_h = o.usd_per_gpu_hour
-        per_good = o.usd_per_goodput_gpu_hour
-        lines.append(
-            f"    {name:<22} {o.purchase:<14} {_money(o.total_usd):>11} "
-            f"{(f'{per_h:.2f}' if per_h is not None else 'n/a'):>8} "
-            f"{(f'{per_good:.2f}' if per_good is not None else 'n/a'):>11} "
-            f"{o.energy_mwh:>9,.0f} {o.carbon_t:>8,.0f}"
-        )
-    for owned, against in costs.break_even_month.items():
-        for rented, month in against.items():
-            u = costs.beat_utilization[owned][rented]
-            when = f"month {month}" if month is not None else "not within the horizon"
-            beat = "never" if u is None else f"{u:.0%}"
-            lines.append(
-                f"    {owned} vs {rented}: break-even {when}; owning wins above {beat} utilization"
-            )
-    lines.append(f"    cheapest: {costs.cheapest}")
+    out = io.StringIO()
+    Console(file=out, width=width, color_system=None, highlight=False).print(cost_table(costs))
+    lines = [line.rstrip() for line in out.getvalue().splitlines()]
+    if costs.mode == "project":  # each option's own span
+        lines += [
+            f"    {o.name}: {note.removeprefix('project: ')}"
+            for o in costs.options
+            for note in o.notes
+            if note.startswith("project: ")
+        ]
+    lines += [f"    {break_even_line(costs, b)}" for b in costs.break_even]
+    c = costs.cheapest
+    lines.append(f"    cheapest: cash {c.cash}, accrued {c.accrued}, net of resale {c.net_cash}")
     cap = costs.capacity
     if cap.max_p95_wait_hours is not None:
         month = cap.breaks_at_month
@@ -93,7 +156,13 @@ def cost_lines(costs: CostSummary | None) -> list[str]:
 @cost_app.command("compare")
 @guarded
 def compare_command(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario YAML file, or a shipped scenario's name (`infrasim scenario list`).",
+            show_default=False,
+        ),
+    ],
     horizon: Annotated[
         str | None,
         typer.Option(
@@ -102,19 +171,30 @@ def compare_command(
             show_default=False,
         ),
     ] = None,
+    project: Annotated[
+        bool,
+        typer.Option(
+            "--project",
+            help="Project mode: cost each option until the training jobs finish in its own "
+            "simulated world (buy, train once, resell), not a standing cluster over a horizon "
+            "(default: pricing.mode).",
+        ),
+    ] = False,
     seed: SeedOption = None,
     settings: SettingsOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:
-    """Simulate the scenario and price every option it lists: totals, break-even, carbon."""
+    """Simulate the scenario and price every option it lists on both cost bases (cash and
+    accrued), with residual value, break-even per basis, energy and carbon."""
     months = parse_horizon_months(horizon) if horizon is not None else None
     loaded = load_scenario(scenario, load_catalog(profiles), settings or [])
     if not loaded.scenario.pricing.options:
         raise InputError([Problem(str(scenario), "pricing.options", "lists no price options")])
     results = simulate(loaded, seed=seed)
-    attach_costs(loaded, results, months)
+    attach_costs(loaded, results, months, "project" if project else None)
     s = results.summary
+    print_warnings(provenance_warnings(s))
     if json_:
         print_json(s.costs.to_dict() if s.costs is not None else None)
     else:

@@ -9,8 +9,6 @@ add commands to `estimate_app` with it (see its docstring).
 from __future__ import annotations
 
 import json
-import math
-import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,6 +35,7 @@ from simulator.perf.collectives import Algorithm, CollectiveOp, collective_time_
 from simulator.perf.gemm import gemm_time_s
 from simulator.perf.topology import group_from_catalog
 from simulator.schema.gpu import Dtype
+from simulator.units import parse_byte_count
 from simulator.yaml_io import MAX_FILE_BYTES, parse_yaml_text
 
 estimate_app = typer.Typer(
@@ -46,41 +45,11 @@ estimate_app = typer.Typer(
 
 # ---------------------------------------------------------------------------- sizes
 
-_BYTE_UNITS = {
-    "": 1,
-    "b": 1,
-    "kb": 10**3,
-    "mb": 10**6,
-    "gb": 10**9,
-    "tb": 10**12,
-    "kib": 2**10,
-    "mib": 2**20,
-    "gib": 2**30,
-    "tib": 2**40,
-    "k": 2**10,
-    "m": 2**20,
-    "g": 2**30,
-    "t": 2**40,
-}
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[+-]?[0-9]+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
-
 
 def parse_bytes(value: object) -> int:
     """Bytes from 4096, 1e6, '64MiB', '1GiB', '1GB', '512K' (bare K/M/G/T are binary, as in
-    nccl-tests); ValueError naming the accepted forms otherwise."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size in bytes")
-    if isinstance(value, int | float):
-        number, unit = float(value), ""
-    else:
-        match = _SIZE.match(str(value))
-        if match is None or match.group(2).lower() not in _BYTE_UNITS:
-            raise ValueError("expected bytes like 4096, 1e6, 64MiB, 1GiB or 1GB")
-        number, unit = float(match.group(1)), match.group(2).lower()
-    size = number * _BYTE_UNITS[unit]
-    if not math.isfinite(size) or size < 0:
-        raise ValueError("expected a finite size >= 0 bytes")
-    return round(size)
+    nccl-tests): the one quantity parser's byte count (`simulator.units`)."""
+    return parse_byte_count(value)
 
 
 ByteSize = Annotated[int, BeforeValidator(parse_bytes)]
@@ -212,6 +181,13 @@ def run_estimate(
     """
     given = {k: v for k, v in flags.items() if v is not None}
     catalog = load_catalog(profiles, calibration)
+    if calibration is not None and "gpu" not in given and "node" not in given:
+        # the calibrated device is the one the user means when they name no other
+        calibrated = [
+            i for (kind, i), p in catalog.paths.items() if kind == "gpu" and p == Path(calibration)
+        ]
+        if calibrated and "gpu" in model.model_fields:
+            given["gpu"] = calibrated[0]
     if input_file is not None:
         failed = total = 0
         for result in run_batch(model, compute, input_file, catalog, defaults=given):

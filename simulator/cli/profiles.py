@@ -15,8 +15,11 @@ from simulator.cli.common import (
     guarded,
     load_catalog,
     print_json,
+    print_table,
+    print_warnings,
 )
 from simulator.errors import InputError, Problem
+from simulator.provenance import price_sheet_warnings
 from simulator.schema import PROFILE_KINDS, GpuProfile, NodeProfile, Profile
 
 profiles_app = typer.Typer(help="List, show and validate hardware profiles.", no_args_is_help=True)
@@ -94,13 +97,10 @@ def list_profiles(
         return
     for k in kinds:
         group = [r for r in rows if r["kind"] == k]
-        if not group:
-            continue
-        typer.echo(f"{k} ({len(group)})")
-        width = max(len(r["id"]) for r in group)
-        for r in group:
-            extra = f"  {r['summary']}" if r["summary"] else ""
-            typer.echo(f"  {r['id']:<{width}}  {r['name']}{extra}")
+        if group:
+            columns = ("id", "name", "summary", "as_of")
+            lines = [[str(r[c] or "") for c in columns] for r in group]
+            print_table(f"{k} ({len(group)})", ["id", "name", "headline", "as of"], lines)
 
 
 @profiles_app.command("show")
@@ -158,12 +158,22 @@ def validate_profiles(
         list[Path] | None,
         typer.Argument(help="Files or directories; default: the whole catalog."),
     ] = None,
+    json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:
-    """Validate profile files: schema, id == file name, and references between profiles."""
+    """Validate profile files: schema, id == file name, and references between profiles.
+
+    Each problem is one line on stderr, and the exit code is 2.
+    """
     if not paths:
         catalog = load_catalog(profiles)
         count = sum(len(v) for v in catalog.profiles.values()) + len(catalog.models)
+        stale = price_sheet_warnings(catalog.profiles.get("pricing", {}).values())
+        print_warnings(stale)
+        if json_:
+            read = sorted({str(p) for p in catalog.paths.values()})
+            print_json({"valid": True, "profiles": count, "files": read, "warnings": stale})
+            return
         typer.echo(f"ok: {count} profiles and model presets valid")
         return
     files: list[Path] = []
@@ -185,4 +195,7 @@ def validate_profiles(
     problems += candidate.reference_problems()
     if problems:
         raise InputError(problems)
+    if json_:
+        print_json({"valid": True, "files": [str(f) for f in files]})
+        return
     typer.echo(f"ok: {len(files)} files valid")

@@ -1,4 +1,8 @@
-"""`infrasim report DIR` and `infrasim compare DIR1 DIR2 ... --out FILE`: HTML from saved runs."""
+"""`infrasim report DIR` and `infrasim compare DIR1 DIR2 ... --out FILE`: HTML from saved runs.
+
+With `--json` each prints what it wrote (the page, its size, the runs it read), so a script
+can pick the page up without parsing a sentence.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ from typing import Annotated
 
 import typer
 
-from simulator.cli.common import guarded
+from simulator.cli.common import JsonOption, guarded, print_json
 from simulator.report import compare_directories, report_directory
+
+
+def _written(page: Path, runs: list[Path]) -> dict[str, object]:
+    return {"written": str(page), "bytes": page.stat().st_size, "runs": [str(r) for r in runs]}
 
 
 @guarded
@@ -17,9 +25,14 @@ def report_command(
         Path,
         typer.Argument(help="Results directory from `infrasim run --out`.", show_default=False),
     ],
+    json_: JsonOption = False,
 ) -> None:
-    """Rebuild DIR/report.html from the results saved in DIR."""
-    typer.echo(f"report written to {report_directory(directory)}")
+    """Rebuild DIR/report.html from the results saved in DIR (no simulation)."""
+    page = report_directory(directory)
+    if json_:
+        print_json(_written(page, [directory]))
+        return
+    typer.echo(f"report written to {page}")
 
 
 @guarded
@@ -32,6 +45,11 @@ def compare_command(
         Path,
         typer.Option("--out", help="HTML file to write (atomically).", show_default=False),
     ],
+    json_: JsonOption = False,
 ) -> None:
-    """Write one HTML page setting several runs side by side."""
-    typer.echo(f"comparison written to {compare_directories(list(directories), out)}")
+    """Write one HTML page setting several saved runs side by side."""
+    page = compare_directories(list(directories), out)
+    if json_:
+        print_json(_written(page, list(directories)))
+        return
+    typer.echo(f"comparison written to {page}")

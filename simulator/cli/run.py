@@ -1,13 +1,28 @@
-"""`infrasim run SCENARIO`: simulate a scenario, print its summary, save its tables."""
+"""`infrasim run SCENARIO`: simulate a scenario, print its answers, save its tables.
+
+`--seeds N` runs the scenario's seed and the N-1 after it, one after the other, keeps the
+first run's tables and summary, and adds the spread of each training job's time-to-train
+over all N (`simulator.training_answers.over_seeds`).
+"""
 
 from __future__ import annotations
 
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any, TextIO
+from typing import Annotated
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from simulator import simulate
 from simulator.cli.common import (
@@ -19,70 +34,74 @@ from simulator.cli.common import (
     guarded,
     load_catalog,
     print_json,
+    print_warnings,
 )
 from simulator.cli.cost import cost_lines
+from simulator.cli.run_answers import answer_lines
 from simulator.economics import attach_costs
+from simulator.errors import InputError, Problem
+from simulator.provenance import provenance_warnings
 from simulator.report import REPORT_FILE, input_tables, render_report
 from simulator.results import Results
 from simulator.scenario import load_scenario
 from simulator.schema.run_summary import RunSummary
+from simulator.training_answers import over_seeds
 
 PROGRESS_AFTER_S = 0.5
 """Show the progress bar only once a run has taken this long (short runs stay quiet)."""
 
 
-class ProgressBar:
-    """Simulated time covered, drawn on a terminal; silent until the run takes a while."""
+class RunProgress:
+    """Simulated days covered, as a rich progress bar on stderr; silent until the run has
+    taken `PROGRESS_AFTER_S`, and never drawn when stderr is not a terminal."""
 
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream = stream
-        self.width = width
+    def __init__(self, seeds: int = 1) -> None:
+        self.seeds = seeds
         self.started = time.monotonic()
-        self.shown = False
+        self.bar: Progress | None = None
+        self.task: TaskID | None = None
+        self.label = "simulating"
+
+    def next_seed(self, index: int, seed: int) -> None:
+        """Label the bar for the `index`-th run (0-based) of `seed`, and start it over."""
+        self.label = f"seed {seed} ({index + 1} of {self.seeds})" if self.seeds > 1 else "run"
+        if self.bar is not None and self.task is not None:
+            self.bar.reset(self.task, description=self.label)
 
     def __call__(self, now_s: float, horizon_s: float) -> None:
-        if not self.shown and time.monotonic() - self.started < PROGRESS_AFTER_S:
+        if self.bar is None:
+            if time.monotonic() - self.started < PROGRESS_AFTER_S:
+                return
+            self.bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TextColumn("day {task.completed:,.1f} of {task.total:,.1f}"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(file=sys.stderr),
+                transient=True,
+            )
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=horizon_s / 86400.0)
+            self.bar.update(self.task, completed=min(now_s, horizon_s) / 86400.0)
+            self.bar.refresh()  # shown now, not at the next tick of rich's refresh thread
             return
-        self.shown = True
-        frac = min(1.0, now_s / horizon_s) if horizon_s > 0 else 1.0
-        filled = int(round(frac * self.width))
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(
-            f"\r[{bar}] {frac:6.1%}  day {now_s / 86400:,.1f} of {horizon_s / 86400:,.1f}"
-        )
-        self.stream.flush()
+        assert self.task is not None
+        self.bar.update(self.task, completed=min(now_s, horizon_s) / 86400.0)
 
     def close(self) -> None:
-        """End the bar's line."""
-        if self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
+        """Take the bar off the terminal."""
+        if self.bar is not None:
+            self.bar.stop()
 
 
-def _fmt(value: Any, unit: str = "", scale: float = 1.0, digits: int = 1) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value * scale:,.{digits}f}{unit}"
+ProgressBar = RunProgress
+"""The name the hand-written bar had (tests/hardening/test_crash_safety.py patches it)."""
 
 
 def _human(s: RunSummary, out: Path | None) -> None:
-    lines = [
-        f"{s.scenario}: {s.total_gpus:,} GPUs over {s.horizon_days:g} days (seed {s.seed})",
-        f"  jobs: {s.jobs_submitted:,} submitted, {s.jobs_completed:,} completed, "
-        f"{s.jobs_running:,} running, {s.jobs_queued:,} queued at the end",
-        f"  wait: mean {_fmt(s.mean_wait_s, ' h', 1 / 3600, 2)}, "
-        f"p95 {_fmt(s.p95_wait_s, ' h', 1 / 3600, 2)}",
-        f"  GPUs: {_fmt(s.gpu_utilization, '%', 100)} allocated, "
-        f"{_fmt(s.busy_gpu_fraction, '%', 100)} busy, "
-        f"fragmentation {_fmt(s.mean_fragmentation, '%', 100)}",
-        f"  failures {s.failures:,}, checkpoints {s.checkpoints:,}, "
-        f"preemptions {s.preemptions:,}, lost work {_fmt(s.lost_work_hours, ' h')}",
-        f"  energy: {_fmt(s.it_energy_kwh, ' MWh', 1e-3, 2)} IT, "
-        f"{_fmt(s.facility_energy_kwh, ' MWh', 1e-3, 2)} facility, "
-        f"{_fmt(s.carbon_kg, ' t CO2e', 1e-3, 2)}; peak {_fmt(s.peak_facility_kw, ' kW')}",
-    ]
-    for name, goodput in s.training_goodput.items():
-        lines.append(f"  {name}: goodput {_fmt(goodput, '%', 100)}")
+    lines = answer_lines(s)
     lines += cost_lines(s.costs)
     if out is not None:
         lines.append(f"results written to {out}")
@@ -91,7 +110,13 @@ def _human(s: RunSummary, out: Path | None) -> None:
 
 @guarded
 def run_command(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)],
+    scenario: Annotated[
+        Path,
+        typer.Argument(
+            help="Scenario YAML file, or a shipped scenario's name (`infrasim scenario list`).",
+            show_default=False,
+        ),
+    ],
     out: Annotated[
         Path | None,
         typer.Option(
@@ -102,26 +127,50 @@ def run_command(
         ),
     ] = None,
     seed: SeedOption = None,
+    seeds: Annotated[
+        int,
+        typer.Option(
+            "--seeds",
+            help="Run this many seeds (the seed, then seed+1, ...) and report time-to-train "
+            "P50/P90 over them; tables and figures are the first seed's.",
+        ),
+    ] = 1,
     settings: SettingsOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
     calibration: CalibrationOption = None,
 ) -> None:
-    """Simulate a scenario: jobs, queues, failures, checkpoints, power and energy."""
+    """Simulate a scenario: time-to-train, serving latencies, queues, failures, energy."""
+    if seeds < 1:
+        raise InputError([Problem(str(scenario), "--seeds", f"must be at least 1 (got {seeds})")])
     catalog = load_catalog(profiles)
     loaded = load_scenario(scenario, catalog, settings or [], calibration=calibration)
-    bar = ProgressBar(sys.stderr) if (sys.stderr.isatty() and not json_) else None
+    first_seed = loaded.scenario.seed if seed is None else seed
+    bar = RunProgress(seeds) if (sys.stderr.isatty() and not json_) else None
+    first: Results | None = None
+    answers = []  # each seed's training answers; only the first run's tables are kept
     try:
-        results: Results = simulate(loaded, seed=seed, progress=bar)
+        for index in range(seeds):
+            if bar is not None:
+                bar.next_seed(index, first_seed + index)
+            run = simulate(loaded, seed=first_seed + index, progress=bar)
+            first = first or run
+            answers.append(run.summary.training_jobs)
     finally:
         if bar is not None:
             bar.close()
+    assert first is not None
+    results = first
+    if seeds > 1:
+        spread = over_seeds(answers)
+        results.summary = results.summary.model_copy(update={"training_jobs": spread})
     attach_costs(loaded, results)
     if out is not None:
         # The report is rendered last (after every layer has added its tables) and saved in
         # the same atomic step as the tables it shows.
         results.tables.update(input_tables(loaded, results.summary))
         results.save(out, extra_files={REPORT_FILE: render_report(results)})
+    print_warnings(provenance_warnings(results.summary))
     if json_:
         print_json(results.summary.to_dict())
     else:

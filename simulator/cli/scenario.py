@@ -1,4 +1,5 @@
-"""`infrasim scenario ...`: check a scenario file before running it; print its JSON Schema."""
+"""`infrasim scenario ...`: list the shipped scenarios, check a scenario file before running it,
+print the JSON Schema of scenario files."""
 
 from __future__ import annotations
 
@@ -16,30 +17,75 @@ from simulator.cli.common import (
     guarded,
     load_catalog,
     print_json,
+    print_table,
 )
 from simulator.engine import Simulation
+from simulator.errors import InputError
+from simulator.paths import scenario_path, shipped_scenarios, shipped_sweeps
 from simulator.scenario import load_scenario
 from simulator.schema.json_schema import scenario_json_schema_text
+from simulator.yaml_io import read_yaml
 
 scenario_app = typer.Typer(
-    help="Check scenario files; print their JSON Schema.", no_args_is_help=True
+    help="List the shipped scenarios, check scenario files, print their JSON Schema.",
+    no_args_is_help=True,
 )
+
+
+def _shipped(kind: str, path: Path) -> dict[str, str]:
+    """One shipped file's name (what `infrasim run NAME` takes), title and path."""
+    try:
+        data = read_yaml(path)
+    except InputError:
+        data = None
+    fields = data if isinstance(data, dict) else {}
+    return {
+        "kind": kind,
+        "name": path.stem,
+        "title": str(fields.get("name", "")),
+        "file": str(path),
+    }
+
+
+@scenario_app.command("list")
+@guarded
+def list_scenarios(json_: JsonOption = False) -> None:
+    """List the scenarios and sweep specs that ship with infrasim.
+
+    `infrasim run NAME`, `infrasim sweep NAME` and `infrasim scenario validate NAME` take
+    the name alone, from any directory.
+    """
+    rows = [_shipped("scenario", p) for p in shipped_scenarios()]
+    rows += [_shipped("sweep", p) for p in shipped_sweeps()]
+    if json_:
+        print_json(rows)
+        return
+    for kind in ("scenario", "sweep"):
+        group = [[r["name"], r["title"]] for r in rows if r["kind"] == kind]
+        if group:
+            print_table(f"{kind}s ({len(group)})", ["name", "title"], group)
 
 
 @scenario_app.command("validate")
 @guarded
 def validate_scenario(
-    files: Annotated[list[Path], typer.Argument(help="Scenario YAML files.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Scenario YAML files, or names of shipped scenarios."),
+    ],
     settings: SettingsOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:
-    """Validate scenarios: schema, profile references, jobs that could never start (too many
-    GPUs for their pool, or too little GPU memory), referenced files, and whether the run
-    would fit this machine: everything `infrasim run` refuses before simulating."""
+    """Validate scenarios: everything `infrasim run` refuses before simulating.
+
+    Checks the schema, profile references, jobs that could never start (too many GPUs for
+    their pool, or too little GPU memory), referenced files, and whether the run would fit
+    this machine.
+    """
     catalog = load_catalog(profiles)
     summaries = []
-    for file in files:
+    for file in map(scenario_path, files):
         loaded = load_scenario(file, catalog, settings or [])
         # building the simulation (not running it) applies the engine's own checks: the
         # resource guard, policies and their parameters, each job's fit in GPU memory

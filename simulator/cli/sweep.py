@@ -1,20 +1,39 @@
 """`infrasim sweep SPEC` and `infrasim search SPEC`: many variants of a scenario, N seeds each.
 
 Both resume from `--out`'s `runs.jsonl`: run the same command again after an interruption and
-only unfinished runs are simulated.
+only unfinished runs are simulated. SPEC is a file or the name of a shipped sweep
+(`infrasim scenario list`). A search that finds no point meeting every constraint still writes
+its table and page, then exits 4 (`EXIT_NO_ANSWER`), so a script does not take it for an answer.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from simulator.catalog import env_profile_dirs
-from simulator.cli.common import JsonOption, ProfilesOption, guarded, load_catalog, print_json
+from simulator.cli.common import (
+    EXIT_NO_ANSWER,
+    JsonOption,
+    ProfilesOption,
+    guarded,
+    load_catalog,
+    print_json,
+    print_table,
+)
+from simulator.paths import sweep_path
 from simulator.sweep import load_sweep, run_sweep, search
 from simulator.sweep.table import figures_of
 
@@ -51,37 +70,40 @@ OutOption = Annotated[
         show_default=False,
     ),
 ]
-SpecArgument = Annotated[Path, typer.Argument(help="Sweep spec YAML file.", show_default=False)]
+SpecArgument = Annotated[
+    Path,
+    typer.Argument(help="Sweep spec YAML file, or a shipped sweep's name.", show_default=False),
+]
 
 
 class RunsBar:
-    """Finished runs out of all, drawn on a terminal."""
+    """Finished runs out of all, drawn on a terminal by rich, with the time left.
 
-    def __init__(self, stream: TextIO, width: int = 30) -> None:
-        self.stream, self.width = stream, width
-        self.started = time.monotonic()
-        self.first: int | None = None
+    Runs reused from an interrupted sweep count as done from the start but not towards the
+    speed behind the estimate: the task starts at them, and only later runs are samples.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self.progress = Progress(
+            TextColumn("runs"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(file=stream),
+        )
+        self.task: TaskID | None = None
 
     def __call__(self, done: int, total: int) -> None:
-        if self.first is None:
-            self.first = done
-        frac = done / total if total else 1.0
-        filled = int(round(frac * self.width))
-        elapsed = time.monotonic() - self.started
-        fresh = done - self.first
-        eta = ""
-        if fresh > 0 and done < total:
-            eta = f", about {elapsed / fresh * (total - done):,.0f} s left"
-        self.stream.write(
-            f"\r[{'#' * filled}{'-' * (self.width - filled)}] {done:,}/{total:,} runs{eta}   "
-        )
-        self.stream.flush()
+        if self.task is None:
+            self.progress.start()
+            self.task = self.progress.add_task("runs", total=total, completed=done)
+        else:
+            self.progress.update(self.task, total=total, completed=done)
 
     def close(self) -> None:
-        """End the bar's line."""
-        if self.first is not None:
-            self.stream.write("\n")
-            self.stream.flush()
+        """Draw the last state and end the bar's line."""
+        if self.task is not None:
+            self.progress.stop()
 
 
 def _profile_dirs(profiles: list[Path] | None) -> list[str]:
@@ -96,10 +118,19 @@ def _fmt(mean: Any, half: Any) -> str:
     return text if half is None or half != half else f"{text} ± {half:,.2g}"
 
 
-def _describe(row: dict[str, Any], axes: list[str], figures: list[str]) -> str:
-    fields = ", ".join(f"{a}={row[a]}" for a in axes)
-    values = ", ".join(f"{f} {_fmt(row[f + '_mean'], row[f + '_ci95'])}" for f in figures)
-    return f"point {row['point']} ({fields}): {values}"
+def _points_table(
+    title: str, rows: list[dict[str, Any]], axes: list[str], figures: list[str]
+) -> None:
+    """Points as a table: number, swept values, then each figure as mean ± 95% half-width."""
+    cells = [
+        [
+            str(row["point"]),
+            *(str(row[a]) for a in axes),
+            *(_fmt(row[f + "_mean"], row[f + "_ci95"]) for f in figures),
+        ]
+        for row in rows
+    ]
+    print_table(title, ["point", *axes, *figures], cells)
 
 
 def _run(
@@ -112,7 +143,7 @@ def _run(
     **kwargs: Any,
 ) -> tuple[Any, Any]:
     """Load the spec, then sweep or search it with a progress bar on a terminal."""
-    sweep = load_sweep(spec, load_catalog(profiles), replications)
+    sweep = load_sweep(sweep_path(spec), load_catalog(profiles), replications)
     out = out or Path(f"{spec.stem}-{kind}")
     bar = RunsBar(sys.stderr) if sys.stderr.isatty() and not quiet else None
     try:
@@ -169,11 +200,12 @@ def sweep_command(
         f"{int((table['status'] == 'invalid').sum()):,} invalid, "
         f"{int(table['feasible'].sum()):,} meet the constraints",
     ]
-    for row in table[table["pareto"]].to_dict("records"):
-        lines.append("  front: " + _describe(row, axes, figures))
-    lines.append(f"table: {outcome.files['parquet']}, {outcome.files['csv']}")
-    lines.append(f"page: {outcome.files['html']}")
     typer.echo("\n".join(lines))
+    front = table[table["pareto"]].to_dict("records")
+    if front:
+        _points_table("Pareto front (mean ± 95% interval):", front, axes, figures)
+    typer.echo(f"table: {outcome.files['parquet']}, {outcome.files['csv']}")
+    typer.echo(f"page: {outcome.files['html']}")
 
 
 @guarded
@@ -187,7 +219,10 @@ def search_command(
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
 ) -> None:
-    """Best configuration meeting the constraints: prune analytically, simulate, Pareto front."""
+    """Best configuration meeting the constraints: prune analytically, simulate, Pareto front.
+
+    Exits 4 (after writing the table and page) when no configuration meets every constraint.
+    """
     sweep, outcome = _run(
         "search",
         spec,
@@ -212,6 +247,7 @@ def search_command(
                 "files": {k: str(v) for k, v in outcome.files.items()},
             }
         )
+        _no_answer_exit(outcome)
         return
     figures = [
         f.column for f in figures_of(sweep) if f.goal or f.min is not None or f.max is not None
@@ -226,10 +262,23 @@ def search_command(
     ]
     if outcome.best is None:
         lines.append("  no configuration meets every constraint")
-    else:
-        lines.append("  best: " + _describe(outcome.best, axes, figures))
-    for row in outcome.front.to_dict("records"):
-        lines.append("  front: " + _describe(row, axes, figures))
-    lines.append(f"table: {outcome.files['parquet']}, {outcome.files['csv']}")
-    lines.append(f"page: {outcome.files['html']}; answer: {outcome.files['json']}")
     typer.echo("\n".join(lines))
+    if outcome.best is not None:
+        _points_table("best (mean ± 95% interval):", [outcome.best], axes, figures)
+    front = outcome.front.to_dict("records")
+    if front:
+        _points_table("Pareto front:", front, axes, figures)
+    typer.echo(f"table: {outcome.files['parquet']}, {outcome.files['csv']}")
+    typer.echo(f"page: {outcome.files['html']}; answer: {outcome.files['json']}")
+    _no_answer_exit(outcome)
+
+
+def _no_answer_exit(outcome: Any) -> None:
+    """Exit 4 after the outputs when no point met every constraint: there is no answer."""
+    if outcome.best is None:
+        typer.echo(
+            "error: no configuration meets every constraint; relax a constraint or widen an "
+            f"axis (every point is in {outcome.files['csv']})",
+            err=True,
+        )
+        raise typer.Exit(EXIT_NO_ANSWER)

@@ -25,7 +25,9 @@ def validate_command(
     cases: Annotated[
         Path | None,
         typer.Option(
-            "--cases", help="Cases file (default: tests/data/public.json).", show_default=False
+            "--cases",
+            help="Cases file (default: the published measurements shipped with infrasim).",
+            show_default=False,
         ),
     ] = None,
     kind: Annotated[

@@ -1,4 +1,5 @@
-"""Cost, energy and carbon: cloud, on-prem and hybrid options priced from simulated usage.
+"""Cost, energy and carbon: cloud, on-prem, colocation and hybrid options priced from
+simulated usage, on two named bases (cash and accrued, `simulator.schema.cost_summary`).
 
 Pure functions of `Results` and price sheets (`simulator.schema.pricing`), plus the extra
 simulations spot and hybrid options need (`worlds`). Entry points: `price_scenario`, and

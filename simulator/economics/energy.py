@@ -55,7 +55,8 @@ def read_carbon_trace(loaded: LoadedScenario) -> np.ndarray | None:
 def _by_month(usage: Usage, hourly: np.ndarray) -> np.ndarray:
     cal = usage.calendar
     month_of_hour = (np.arange(len(hourly)) * HOUR_S // MONTH_S).astype(int)
-    keep = month_of_hour < cal.months
+    # hours past a horizon shorter than the run (project mode) are not the horizon's
+    keep = (month_of_hour < cal.months) & (np.arange(len(hourly)) * HOUR_S < cal.horizon_s)
     simulated = np.bincount(month_of_hour[keep], weights=hourly[keep], minlength=cal.months)
     return cal.extend(simulated[: cal.months])
 

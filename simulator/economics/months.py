@@ -19,6 +19,7 @@ from simulator.engine.arrivals import MONTH_S
 __all__ = ["MONTH_S", "Calendar"]
 
 HOUR_S = 3600.0
+DAY_S = 86400.0
 
 
 class Calendar:

@@ -7,14 +7,20 @@ facility, spares (`spares_fraction` of the servers) and other lines. Each is dep
 straight-line over `depreciation_years` from the day it enters service, with an optional
 capital charge: `cost_of_capital_per_year` x the undepreciated (book) value.
 
-Facility, one rule so nothing is counted twice: if the facility profile charges colocation
-(`colocation_usd_per_kw_month`), the hall is rented per kW of provisioned IT power (nodes'
-nameplate maximum) and every per-kW build-out figure is ignored; otherwise the hall is built,
-at the sheet's `kw_it` lines, or the facility's `build_out_usd_per_kw` when the sheet has none.
+Facility, chosen by the purchase kind so nothing is counted twice: `owned` builds the hall
+(the sheet's `kw_it` lines, or the facility's `build_out_usd_per_kw` when the sheet has none);
+`colocation` rents it per kW of provisioned IT power (nodes' nameplate maximum) at the
+facility's `colocation_usd_per_kw_month` and ignores every per-kW build-out figure.
 
 Running costs: electricity (simulated facility energy x price, see `energy`), maintenance (a
 share of capital in service per year), operations staff (GPUs in service / GPUs per engineer,
-fractional), and colocation. Cash flows pay capital in the month the nodes arrive.
+fractional), and colocation.
+
+Bases: accrued = depreciation + capital charge + running costs; cash = capital in the month
+the nodes arrive + running costs. Residual value: the servers and spares of each cohort at
+the sheet's resale curve for their age at the horizon's end (`OnPremPricing.resale_fraction`;
+straight-line book value when the sheet has no curve); fabric, storage, facility and other
+lines are counted as worth nothing at resale.
 """
 
 from __future__ import annotations
@@ -53,10 +59,10 @@ def cohort_capex(
     first: bool,
     where: str,
     notes: list[str],
+    colocated: bool = False,
 ) -> dict[str, float]:
-    """Capital of one cohort, by category."""
+    """Capital of one cohort, by category (`colocated`: the hall is rented, not built)."""
     facility = loaded.world.facility
-    colocated = facility.colocation_usd_per_kw_month is not None
     units = {
         "node": c.nodes,
         "gpu": c.gpus,
@@ -91,7 +97,7 @@ def cohort_capex(
         if facility.build_out_usd_per_kw is not None:
             out["facility"] += facility.build_out_usd_per_kw * c.it_kw
         elif first:
-            notes.append(f"facility {facility.id} has neither colocation nor build-out price")
+            notes.append(f"facility {facility.id} has no build-out price: the hall costs nothing")
     out["spares"] = sheet.spares_fraction * out["servers"]
     return out
 
@@ -113,24 +119,51 @@ def capital_charge(
     return usd * rate_per_year * book_s / YEAR_S
 
 
+def colocation_usd_per_kw_month(loaded: LoadedScenario, where: str) -> float:
+    """The facility's hall rent per kW-month (InputError when it charges none)."""
+    facility = loaded.world.facility
+    if facility.colocation_usd_per_kw_month is None:
+        raise InputError(
+            [
+                Problem(
+                    str(loaded.path),
+                    f"{where}.purchase",
+                    f"colocation rents the hall, but facility {facility.id!r} has no "
+                    "colocation_usd_per_kw_month (use purchase: owned to build it)",
+                )
+            ]
+        )
+    return facility.colocation_usd_per_kw_month
+
+
 def price_onprem(
     loaded: LoadedScenario,
     option: PriceOption,
     where: str,
     usage: Usage,
     energy: EnergyCost,
+    *,
+    colocated: bool = False,
 ) -> OptionCost:
-    """All costs of owning the simulated fleet over the cost horizon."""
+    """All costs of owning the simulated fleet over the cost horizon, on both bases;
+    `colocated`: the hall is rented per kW-month instead of built."""
     cal = usage.calendar
     sheet: OnPremPricing = loaded.world.price_sheets[option.sheet].onprem  # type: ignore[assignment]
     cost = OptionCost(option.name, option.sheet, option.purchase, cal.months)
+    cost.month_days = cal.month_s() / 86400.0
+    rent = colocation_usd_per_kw_month(loaded, where) if colocated else None
+    cost.billing = (
+        f"bought outright; hall rented at ${rent:,.2f} per kW-month"
+        if rent is not None
+        else "bought outright; hall built"
+    )
     life_s = sheet.depreciation_years * YEAR_S
-    cash = np.zeros(cal.months)
+    capex_cash = np.zeros(cal.months)
     capital = np.zeros(cal.months)
     maintenance = np.zeros(cal.months)
     fleet = cohorts(loaded)
     for i, c in enumerate(fleet):
-        capex = cohort_capex(loaded, sheet, c, i == 0, where, cost.notes)
+        capex = cohort_capex(loaded, sheet, c, i == 0, where, cost.notes, colocated)
         total = sum(capex.values())
         for category, usd in capex.items():
             cost.add(category, depreciation(cal, usd, c.start_s, life_s))
@@ -138,18 +171,20 @@ def price_onprem(
         in_service_years = cal.overlap_s(c.start_s, math.inf) / YEAR_S
         maintenance += total * sheet.maintenance_fraction_of_capex_per_year * in_service_years
         month = int(c.start_s // MONTH_S)
-        if month < cal.months:
-            cash[month] += total
+        if c.start_s < cal.horizon_s and month < cal.months:
+            capex_cash[month] += total
+            age_years = (cal.horizon_s - c.start_s) / YEAR_S
+            resale = sheet.resale_fraction(age_years)
+            cost.residual_value_usd += (capex["servers"] + capex["spares"]) * resale
     cost.add("cost_of_capital", capital)
     cost.add("maintenance", maintenance)
     gpu_hours = capacity_gpu_hours(cal, fleet)
     cost.add("staff", gpu_hours / sheet.gpus_per_staff * sheet.staff_usd_per_year * HOUR_S / YEAR_S)
-    facility = loaded.world.facility
-    if facility.colocation_usd_per_kw_month is not None:
+    if rent is not None:
         kw_months = np.zeros(cal.months)
         for c in fleet:
             kw_months += c.it_kw * cal.overlap_s(c.start_s, math.inf) / MONTH_S
-        cost.add("colocation", facility.colocation_usd_per_kw_month * kw_months)
+        cost.add("colocation", rent * kw_months)
     cost.add("electricity", energy.electricity_usd)
     pue = energy.facility_kwh.sum() / max(usage.it_kwh_by_month.sum(), 1e-12)
     idle_kwh = (
@@ -163,11 +198,13 @@ def price_onprem(
     cost.variable_usd += max(
         0.0, float(energy.electricity_usd.sum()) - float(idle_kwh.sum()) * energy.mean_usd_per_kwh
     )
-    running = ("maintenance", "staff", "colocation", "electricity")
-    cost.cash = cash + sum(cost.categories.get(k, np.zeros(cal.months)) for k in running)
+    cost.add_cash("capital", capex_cash)
+    cost.not_cash(*CAPEX_CATEGORIES, "cost_of_capital")
     cost.capacity_gpu_hours = float(gpu_hours.sum())
     cost.delivered_gpu_hours = usage.delivered_gpu_hours()
     cost.goodput_gpu_hours = usage.goodput_gpu_hours()
     cost.energy_kwh = float(energy.facility_kwh.sum())
     cost.carbon_kg = float(energy.carbon_kg.sum())
+    residual = "resale curve" if sheet.resale_value_fraction_by_year else "straight-line book value"
+    cost.notes.append(f"residual value: servers and spares at the sheet's {residual}")
     return cost

@@ -5,11 +5,16 @@ Jobs hold GPUs in intervals (start or burst, until end, preempt, kill or requeue
 GPU-hours are spread over months in proportion to those intervals, scaled so each job's total
 equals its `gpu_hours` in the jobs table exactly (a node lost mid-run changes the GPU count
 for a while, which the events do not state but `gpu_hours` accounts for).
+
+Billing by instance needs to know which jobs shared a node: `holdings` says, per interval, the
+node a single-node job (a serving replica, a small job) held, following the engine's `start`,
+`node_down` and `replace` events. A job over several nodes holds whole nodes (plus one part
+node the events do not name), so it is recorded on no node (`node` -1), as is a burst job.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -24,15 +29,74 @@ CLOSE_EVENTS = ("end", "preempt", "kill", "requeue")
 def held_intervals(results: Results, horizon_s: float) -> pd.DataFrame:
     """One row per interval a job held GPUs (on the cluster or, for bursts, in the cloud)."""
     ev = results.events
-    opens = ev[ev["event"].isin(OPEN_EVENTS)][["job_id", "time_s"]].copy()
+    opens = ev[ev["event"].isin(OPEN_EVENTS)][["job_id", "time_s", "event", "node", "value"]]
+    opens = opens.copy()
     closes = ev[ev["event"].isin(CLOSE_EVENTS)][["job_id", "time_s"]].copy()
     opens["k"] = opens.groupby("job_id").cumcount()
     closes["k"] = closes.groupby("job_id").cumcount()
     merged = opens.merge(closes, on=["job_id", "k"], how="left", suffixes=("_start", "_end"))
     merged["time_s_end"] = merged["time_s_end"].fillna(horizon_s)
+    # the node a single-node interval starts on; -1 for several nodes or the cloud (burst)
+    one_node = (merged["event"] == "start") & (merged["value"] == 1)
+    merged["node"] = np.where(one_node, merged["node"], -1).astype("int64")
     return merged.rename(columns={"time_s_start": "start_s", "time_s_end": "end_s"})[
-        ["job_id", "start_s", "end_s"]
+        ["job_id", "start_s", "end_s", "node"]
     ]
+
+
+HOLDING_COLUMNS = {
+    "job_id": "int64",
+    "pool": "object",
+    "node": "int64",
+    "start_s": "float64",
+    "end_s": "float64",
+    "gpus": "float64",
+    "share": "float64",
+}
+
+
+def empty_holdings() -> pd.DataFrame:
+    """A holdings table with no rows (a run in which nothing ran)."""
+    return pd.DataFrame({k: pd.Series(dtype=t) for k, t in HOLDING_COLUMNS.items()})
+
+
+def node_holdings(results: Results, held: pd.DataFrame) -> pd.DataFrame:
+    """Who held GPUs on which node when: one row per (job, node, stretch of time).
+
+    `held` is `held_intervals` with the jobs' `pool`, `num_gpus` and `gpus_weight` merged in.
+    A single-node interval moves to the node in a `replace` event after its node went down
+    (`node_down`). `share` is the part of the interval a job on no named node held all its
+    GPUs (its GPU-hours over num_gpus x the time: a node lost and not yet replaced is not
+    held); 1 on a named node, where the stretches say exactly what was held.
+    """
+    ev = results.events
+    moves = ev[ev["event"].isin(("node_down", "replace")) & (ev["job_id"] >= 0)]
+    rows = []
+    moved_jobs = set(moves["job_id"].unique())
+    for r in held.itertuples(index=False):
+        if r.node < 0:
+            share = min(1.0, r.gpus_weight / r.num_gpus) if r.num_gpus > 0 else 0.0
+            rows.append((r.job_id, r.pool, r.node, r.start_s, r.end_s, r.num_gpus, share))
+            continue
+        if r.job_id not in moved_jobs:
+            rows.append((r.job_id, r.pool, r.node, r.start_s, r.end_s, r.num_gpus, 1.0))
+            continue
+        node, since = r.node, r.start_s
+        mine = moves[
+            (moves["job_id"] == r.job_id)
+            & (moves["time_s"] >= r.start_s)
+            & (moves["time_s"] < r.end_s)
+        ]
+        for m in mine.itertuples(index=False):
+            if m.event == "node_down" and m.node == node:
+                rows.append((r.job_id, r.pool, node, since, m.time_s, r.num_gpus, 1.0))
+                node = -2  # holding nothing until a replacement
+            elif m.event == "replace" and node == -2:
+                node, since = int(m.node), m.time_s
+        if node != -2:
+            rows.append((r.job_id, r.pool, node, since, r.end_s, r.num_gpus, 1.0))
+    frame = pd.DataFrame(rows, columns=list(HOLDING_COLUMNS))
+    return frame.astype(HOLDING_COLUMNS) if len(frame) else empty_holdings()
 
 
 @dataclass
@@ -48,6 +112,8 @@ class Usage:
     """on-prem IT energy per month of the cost horizon (extended past the simulation)"""
     it_kwh_by_hour: np.ndarray
     """on-prem IT energy per simulated hour"""
+    holdings: pd.DataFrame = field(default_factory=empty_holdings)
+    """GPUs each job held on each node over time (`node_holdings`), for billing instances"""
 
     @classmethod
     def of(cls, results: Results, calendar: Calendar, first_pool: str) -> Usage:
@@ -67,6 +133,8 @@ class Usage:
         held = held.merge(jobs[cols], on="job_id", how="left")
         total = held["job_id"].map(span)
         held["gpus_weight"] = np.where(total > 0, held["gpu_hours"] * HOUR_S / total, 0.0)
+        holdings = node_holdings(results, held)
+        holdings["end_s"] = holdings["end_s"].clip(upper=sim_s)
         tl = results.timeline
         times = tl["time_s"].to_numpy()
         kw = tl["it_kw"].to_numpy()
@@ -80,6 +148,7 @@ class Usage:
             intervals=held,
             it_kwh_by_month=calendar.extend(by_month / HOUR_S),
             it_kwh_by_hour=by_hour,
+            holdings=holdings,
         )
 
     def gpu_hours_by_month(self, mask: pd.Series | None = None, scale: pd.Series | None = None):

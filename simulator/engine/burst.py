@@ -44,6 +44,7 @@ class BurstRouter:
         job.pool_index = -1
         job.first_start_s = job.last_start_s = clock.now
         job.starts = 1
+        job.enter("compute", clock.now)  # in the cloud: no failures or checkpoints simulated
         job.burst_w = job.num_gpus * _busy_w_per_gpu(PoolPower.of(pool))
         self.inflight[job.id] = job
         clock.recorder.event(clock.now, "burst", job.id, job.name, -1, duration_s, pool.name)
@@ -63,6 +64,7 @@ class BurstRouter:
         self._account(job, duration_s)
         self.inflight.pop(job.id, None)
         job.state = DONE
+        job.enter("done", clock.now)
         job.end_s = clock.now
         clock.recorder.event(clock.now, "end", job.id, job.name)
 

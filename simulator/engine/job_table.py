@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.engine.cluster import Cluster
-from simulator.engine.jobs import DONE, PENDING, QUEUED, RUNNING, Job
+from simulator.engine.jobs import BREAKDOWN_COLUMNS, DONE, PENDING, QUEUED, RUNNING, Job
 
 REJECTED = "rejected"
 """A job larger than every pool it may use: refused at submission."""
@@ -46,7 +46,6 @@ def job_columns(jobs: list[Job], cluster: Cluster, now: float) -> dict[str, list
             "failures",
             "preemptions",
             "checkpoints",
-            "lost_work_s",
             "energy_kwh",
             "first_nodes",
             "first_pods",
@@ -54,7 +53,11 @@ def job_columns(jobs: list[Job], cluster: Cluster, now: float) -> dict[str, list
             "steps_done",
             "step_time_s",
             "checkpoint_interval_s",
+            "tokens_per_step",
+            "ideal_step_s",
+            "deadline_s",
             "burst",
+            *BREAKDOWN_COLUMNS,
         )
     }
     nan = float("nan")
@@ -85,7 +88,6 @@ def job_columns(jobs: list[Job], cluster: Cluster, now: float) -> dict[str, list
             "failures": job.failures,
             "preemptions": job.preemptions,
             "checkpoints": job.checkpoints,
-            "lost_work_s": job.lost_work_s,
             "energy_kwh": job.energy_j / 3.6e6,
             "first_nodes": job.first_nodes,
             "first_pods": job.first_pods,
@@ -93,7 +95,12 @@ def job_columns(jobs: list[Job], cluster: Cluster, now: float) -> dict[str, list
             "steps_done": extra.get("steps_done", nan),
             "step_time_s": extra.get("step_time_s", nan),
             "checkpoint_interval_s": extra.get("checkpoint_interval_s", nan),
+            "tokens_per_step": extra.get("tokens_per_step", 0),
+            "ideal_step_s": extra.get("ideal_step_s", nan),
+            "deadline_s": extra.get("deadline_s", nan),
             "burst": job.burst,
+            # wall-clock time by phase, submit -> finish (or -> now, the end of the run)
+            **job.time_breakdown_s(job.end_s if job.state == DONE else now),
         }
         for key, value in row.items():
             cols[key].append(value)

@@ -22,6 +22,29 @@ from simulator.engine.storage import Storage
 
 PENDING, QUEUED, RUNNING, DONE = "pending", "queued", "running", "done"
 
+PHASE_BUCKET = {
+    "queued": "queued_s",
+    "waiting": "waiting_for_capacity_s",
+    "compute": "compute_s",
+    "checkpoint": "checkpointing_s",
+    "restore": "restarting_s",
+    "down": "restarting_s",
+}
+"""Where the wall-clock time of each phase of a job goes (`Job.enter`). A phase not listed
+(pending: not submitted yet; done; rejected) books nothing. `compute_s` is every second spent
+computing; the part later redone after a failure is `lost_work_s`, the rest is kept."""
+
+BREAKDOWN_COLUMNS = (
+    "queued_s",
+    "computing_s",
+    "checkpointing_s",
+    "restarting_s",
+    "lost_work_s",
+    "waiting_for_capacity_s",
+)
+"""The jobs table's time breakdown: together they are the job's submit -> finish (or -> the
+end of the run), within float rounding (`simulator.invariants.time_breakdown_adds_up`)."""
+
 
 class StepTimes(Protocol):
     """Step times of training jobs (what a job bursting to the cloud is timed with)."""
@@ -114,6 +137,14 @@ class Job:
         self.failures = 0
         self.checkpoints = 0
         self.lost_work_s = 0.0
+        """wall-clock seconds spent computing work that an interruption then threw away"""
+        # time accounting (`enter`): the phase the job is in, since when, and seconds booked
+        self.phase = "pending"
+        self.phase_t = 0.0
+        self.spent_s = dict.fromkeys(PHASE_BUCKET.values(), 0.0)
+        self.kept_mark_s = 0.0
+        """compute seconds (of `compute_wall_s`) up to the work last made safe: a checkpoint
+        committed, or all of it for a job that resumes where it stopped"""
         self.gpu_s = 0.0
         self.alloc_t = 0.0
         self.first_nodes = 0
@@ -129,6 +160,49 @@ class Job:
         self.base_w = 0.0
         self.static_w = 0.0
         self.dyn_w = 0.0
+
+    # -- time accounting: every phase change goes through `enter`, so the breakdown is the
+    #    mechanism's own record, not a subtraction after the fact
+    def enter(self, phase: str, now: float) -> None:
+        """Book the time since the last phase change to the phase left, and enter `phase`."""
+        bucket = PHASE_BUCKET.get(self.phase)
+        if bucket is not None:
+            self.spent_s[bucket] += now - self.phase_t
+        self.phase = phase
+        self.phase_t = now
+
+    def compute_wall_s(self, now: float) -> float:
+        """Seconds spent computing so far (kept and lost alike), the open phase included."""
+        open_s = now - self.phase_t if self.phase == "compute" else 0.0
+        return self.spent_s["compute_s"] + open_s
+
+    def keep_work(self, mark_s: float) -> None:
+        """The work done up to compute second `mark_s` is safe (a checkpoint committed)."""
+        self.kept_mark_s = mark_s
+
+    def discard_work(self, now: float) -> float:
+        """An interruption throws away the work since the last safe point; returns its wall
+        seconds (booked as lost work)."""
+        done = self.compute_wall_s(now)
+        lost = max(0.0, done - self.kept_mark_s)
+        self.lost_work_s += lost
+        self.kept_mark_s = done
+        return lost
+
+    def time_breakdown_s(self, now: float) -> dict[str, float]:
+        """Submit -> `now` split as `BREAKDOWN_COLUMNS` (the open phase counted up to `now`)."""
+        spent = dict(self.spent_s)
+        bucket = PHASE_BUCKET.get(self.phase)
+        if bucket is not None:
+            spent[bucket] += now - self.phase_t
+        return {
+            "queued_s": spent["queued_s"],
+            "computing_s": spent["compute_s"] - self.lost_work_s,
+            "checkpointing_s": spent["checkpointing_s"],
+            "restarting_s": spent["restarting_s"],
+            "lost_work_s": self.lost_work_s,
+            "waiting_for_capacity_s": spent["waiting_for_capacity_s"],
+        }
 
     # -- the Job protocol: hooks the Simulation (and the burst router) call; a kind of job
     #    overrides what differs, so the engine never asks which kind a job is
@@ -150,7 +224,8 @@ class Job:
         raise NotImplementedError
 
     def stop(self, sim: JobHost, reason: str) -> float:
-        """The job loses its GPUs before finishing; returns work seconds lost."""
+        """The job loses its GPUs before finishing; returns the wall seconds of work lost
+        (already booked in `lost_work_s` through `discard_work`)."""
         raise NotImplementedError
 
     def settle(self, now: float) -> None:
@@ -170,10 +245,6 @@ class Job:
     def extra_record(self) -> dict[str, Any]:
         """Kind-specific columns for the jobs table."""
         return {}
-
-    def book_lost_work(self, lost_s: float) -> None:
-        """Count work seconds lost to an interruption (`stop`'s return value)."""
-        self.lost_work_s += lost_s
 
     def claim_storage(self, host: JobHost) -> None:
         """Book storage the job needs while placed (called once per placement, before start)."""
@@ -219,6 +290,7 @@ class OpaqueJob(Job):
         self.done_s = 0.0
 
     def start(self, sim: JobHost) -> None:
+        self.enter("compute", sim.now)
         self.seg_t = sim.now
         self.rate = sim.power.throttle
         sim.power.set_job(self, sim.power.pools[self.pool_index].state_dyn_w["compute"], True)
@@ -248,11 +320,11 @@ class OpaqueJob(Job):
     def stop(self, sim: JobHost, reason: str) -> float:
         self.settle(sim.now)
         self.token += 1
-        done = self.work_s - self.remaining_s
         if self.resumable:
+            self.keep_work(self.compute_wall_s(sim.now))
             return 0.0
         self.remaining_s = self.work_s
-        return done
+        return self.discard_work(sim.now)
 
     def estimate_s(self) -> float:
         return self.remaining_s

@@ -106,11 +106,13 @@ class Lifecycle:
             self.jobs.append(job)
         if all(job.num_gpus > p.total_gpus for p in self.pools_for(job)):
             job.state = REJECTED
+            job.enter(REJECTED, now)
             self.recorder.event(
                 now, "reject", job.id, job.name, -1, job.num_gpus, "larger than its pool"
             )
             return
         job.state = QUEUED
+        job.enter("queued", now)
         self.queued += 1
         self._sched().submit(job)
         if self.burst is not None:
@@ -177,16 +179,21 @@ class Lifecycle:
         """A job completed its work."""
         self._release(job)
         job.state = DONE
+        job.enter("done", self.clock.now)
         job.end_s = self.clock.now
         job.finish_cleanup()
         self.recorder.event(self.clock.now, "end", job.id, job.name)
 
     def interrupt(self, job: Job, kind: str, reason: str) -> None:
-        """Stop a running job (its lost work booked), free its GPUs, and queue it again."""
+        """Stop a running job (its lost work booked), free its GPUs, and queue it again.
+
+        From now until it is placed again it waits for capacity (`waiting_for_capacity_s`):
+        a started job kept from its work, not a new job in the queue.
+        """
         lost = job.stop(self.job_host, reason)
-        job.book_lost_work(lost)
         self._release(job)
         job.state = QUEUED
+        job.enter("waiting", self.clock.now)
         self.queued += 1
         self.recorder.event(self.clock.now, kind, job.id, job.name, -1, lost, reason)
         self._sched().requeue(job)
@@ -197,10 +204,11 @@ class Lifecycle:
         self.interrupt(job, "preempt", reason)
 
     def requeue(self, job: Job, reason: str) -> None:
-        """A failed job that found no replacement node gives up its GPUs and waits again."""
-        job.phase = "queued"  # type: ignore[attr-defined]
+        """A failed job that found no replacement node gives up its GPUs and waits again
+        (for repaired or spare nodes: `waiting_for_capacity_s`)."""
         self._release(job)
         job.state = QUEUED
+        job.enter("waiting", self.clock.now)
         self.queued += 1
         self.recorder.event(self.clock.now, "requeue", job.id, job.name, -1, 0.0, reason)
         self._sched().requeue(job)

@@ -32,6 +32,7 @@ def run_meta(
     return {
         "scenario": s.name,
         "seed": seed,
+        "start_date": s.start_date.isoformat() if s.start_date is not None else None,
         "horizon_s": horizon_s,
         "total_gpus": cluster.total_gpus,
         "nodes": cluster.num_nodes,

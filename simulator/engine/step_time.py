@@ -79,17 +79,23 @@ class StepTime:
     """what the job holds on its busiest GPU (the least it can, when it does not fit)"""
     usable_memory_gib: float | None = None
     """what one GPU of the placement offers a job (its memory less the runtime's reserve)"""
+    ideal_step_s: float = math.nan
+    """the step's model FLOPs at the GPUs' peak dense FLOP/s for the job's precision (the
+    performance model's FLOP count): MFU = ideal_step_s / the step time achieved"""
 
 
 StepTimeFn = Callable[[TrainingJob, TransformerModel, Placement], StepTime]
 """(job spec, resolved model, placement) -> StepTime."""
 
 
-def fixed_step_time(step_s: float, compute_fraction: float = 1.0) -> StepTimeFn:
-    """A step-time function that ignores the hardware (for tests and what-ifs)."""
+def fixed_step_time(
+    step_s: float, compute_fraction: float = 1.0, mfu: float = math.nan
+) -> StepTimeFn:
+    """A step-time function that ignores the hardware (for tests and what-ifs); `mfu` is the
+    model FLOP utilisation of that step (NaN: unknown)."""
 
     def step_time(job: TrainingJob, model: TransformerModel, where: Placement) -> StepTime:
-        return StepTime(step_s=step_s, compute_fraction=compute_fraction)
+        return StepTime(step_s=step_s, compute_fraction=compute_fraction, ideal_step_s=mfu * step_s)
 
     return step_time
 
@@ -149,6 +155,7 @@ class PerfStepTime:
             fits_in_memory=estimate.fits_in_memory,
             memory_per_gpu_gib=estimate.memory_per_gpu_gib,
             usable_memory_gib=usable_memory_bytes(hw.gpu) / GIB,
+            ideal_step_s=estimate.mfu * estimate.step_time_s,
         )
 
 

@@ -18,6 +18,12 @@ costs detection + restart time (`failure_rates.DETECTION_S`, `RESTART_S`), the r
 and the lost work; a hardware cause sends the node for repair and the job continues on a spare
 (or any free node), or goes back to the queue if there is none.
 
+Every change of phase goes through `Job.enter`, which books the time since the last change
+to the phase left: restore and down to restarting, a blocking write to checkpointing, compute
+to computing (and, for what a failure throws away since the last committed checkpoint, to lost
+work), waiting in the queue after a failure or preemption to waiting for capacity. The jobs
+table's breakdown is that record, not a subtraction after the fact.
+
 Speed below 1 comes from data loading (the dataset stream gets less than the job needs) and
 from the fabric (cross-pod gradient traffic gets less than its demand); the slowest of the two
 sets the pace, and GPUs idle ("stalled" power) for the rest.
@@ -133,8 +139,11 @@ class TrainingJob(Job):
         self.nominal_step_s = float("nan")
         self.ckpt_every = 0
         self.interval_s = float("inf")
-        # progress
-        self.phase = "queued"
+        self.tokens_per_step = spec.global_batch * spec.seq_len
+        self.ideal_step_s = float("nan")
+        """a step's model FLOPs at the GPUs' peak dense rate (the perf model's own count):
+        MFU is this over the step time achieved"""
+        # progress (the phase, set through `enter`, starts as the base class's "pending")
         self.steps = 0.0
         self.committed = 0
         self.target = 0
@@ -177,6 +186,7 @@ class TrainingJob(Job):
             self.uplinks = sim.fabric.uplinks_of(self.alloc)
         st = sim.step_time_for(self, self.placement)
         self.step_s, self.compute_fraction = st.step_s, st.compute_fraction
+        self.ideal_step_s = st.ideal_step_s
         if math.isnan(self.nominal_step_s):
             self.nominal_step_s = self.step_s
             if self.dataset_bytes:
@@ -212,7 +222,7 @@ class TrainingJob(Job):
 
     # ------------------------------------------------------------------ phases
     def _restore(self, sim: JobHost) -> None:
-        self.phase = "restore"
+        self.enter("restore", sim.now)
         sim.power.set_job(self, sim.power.pools[self.pool_index].state_dyn_w["stalled"], False)
         tier = self.ckpt_tier
         assert tier is not None
@@ -236,7 +246,7 @@ class TrainingJob(Job):
         self._compute(sim)
 
     def _compute(self, sim: JobHost) -> None:
-        self.phase = "compute"
+        self.enter("compute", sim.now)
         self.seg_t = sim.now
         self.throttle = sim.power.throttle
         if self.data_demand > 0 and self.data_tier is not None and "data" not in self.flows:
@@ -314,7 +324,7 @@ class TrainingJob(Job):
         self.steps = float(self.target)
         if self.target >= self.total_steps:
             self._stop_flows(sim, ("data", "fabric", "write"))
-            self.phase = "done"
+            self.enter("done", sim.now)
             sim.finish_job(self)
             return
         self._checkpoint(sim)
@@ -342,13 +352,14 @@ class TrainingJob(Job):
             self._plan_segment(sim)
             return
         snapshot = int(self.steps)
+        mark_s = self.compute_wall_s(sim.now)  # the compute seconds this checkpoint saves
         self.token += 1
         token = self.token
         write = Flow(
             [tier.write],
             cap=tier.client_write_bps * len(self.alloc),
             size=self.ckpt_bytes,
-            on_done=lambda f: self._written(sim, snapshot, token, f),
+            on_done=lambda f: self._written(sim, snapshot, mark_s, token, f),
             owner=self,
         )
         self.flows["write"] = write
@@ -358,11 +369,11 @@ class TrainingJob(Job):
             self._plan_segment(sim)
         else:
             self._stop_flows(sim, ("data", "fabric"))
-            self.phase = "checkpoint"
+            self.enter("checkpoint", sim.now)
             sim.power.set_job(self, sim.power.pools[self.pool_index].state_dyn_w["stalled"], False)
             sim.storage.network.start(write)
 
-    def _written(self, sim: JobHost, snapshot: int, token: int, flow: Flow) -> None:
+    def _written(self, sim: JobHost, snapshot: int, mark_s: float, token: int, flow: Flow) -> None:
         if self.flows.get("write") is flow:
             del self.flows["write"]
         tier = self.ckpt_tier
@@ -370,6 +381,7 @@ class TrainingJob(Job):
         tier.free(self.held_ckpt_b)  # the previous checkpoint can go
         self.held_ckpt_b = self.ckpt_bytes
         self.committed = snapshot
+        self.keep_work(mark_s)
         self.checkpoints += 1
         sim.recorder.event(sim.now, "checkpoint", self.id, self.name, -1, float(snapshot))
         if not self.spec.checkpoint.asynchronous and token == self.token:
@@ -387,11 +399,11 @@ class TrainingJob(Job):
 
     # ------------------------------------------------------------------ interruptions
     def _lose_work(self, sim: JobHost) -> float:
+        """Back to the last committed checkpoint; returns the wall seconds of compute lost."""
         self.settle(sim.now)
         self._stop_flows(sim, ("data", "fabric", "write", "restore"))
-        lost = max(0.0, self.steps - self.committed) * self.step_s
+        lost = self.discard_work(sim.now)
         self.steps = float(self.committed)
-        self.lost_work_s += lost
         self.token += 1
         return lost
 
@@ -404,7 +416,7 @@ class TrainingJob(Job):
         node = self.alloc[int(self.fail_rng.integers(len(self.alloc)))][0]
         self.failures += 1
         sim.recorder.event(sim.now, "failure", self.id, self.name, node, lost, cause.name)
-        self.phase = "down"
+        self.enter("down", sim.now)  # detection, then restart: `restarting_s`
         sim.power.set_job(self, 0.0, False)
         if cause.takes_node_out:
             sim.node_failed(node, cause, self)
@@ -421,7 +433,7 @@ class TrainingJob(Job):
     def stop(self, sim: JobHost, reason: str) -> float:
         self.fail_token += 1
         lost = self._lose_work(sim)
-        self.phase = "queued"
+        self.enter("waiting", sim.now)
         return lost
 
     def finish_cleanup(self) -> None:
@@ -447,13 +459,12 @@ class TrainingJob(Job):
         nominal = self.nominal_step_s if not math.isnan(self.nominal_step_s) else 0.0
         return done * nominal
 
-    def book_lost_work(self, lost_s: float) -> None:
-        """Nothing: `_lose_work` already counted the steps since the last checkpoint."""
-
     def cloud_run_s(self, pool: Pool, host: StepTimes) -> float:
         """All steps at the step time of the ideal placement on the pool's hardware."""
         ideal = Placement.packed(pool.name, self.num_gpus, pool.gpus_per_node, pool.nodes_per_pod)
-        self.step_s = self.nominal_step_s = host.step_time_for(self, ideal).step_s
+        st = host.step_time_for(self, ideal)
+        self.step_s = self.nominal_step_s = st.step_s
+        self.ideal_step_s = st.ideal_step_s
         return self.total_steps * self.step_s
 
     def account_cloud(self, elapsed_s: float) -> None:
@@ -465,4 +476,11 @@ class TrainingJob(Job):
             "steps_done": float(self.total_steps if self.state == DONE else self.steps),
             "step_time_s": self.nominal_step_s,
             "checkpoint_interval_s": self.interval_s,
+            "tokens_per_step": self.tokens_per_step,
+            "ideal_step_s": self.ideal_step_s,
+            "deadline_s": (
+                self.submit_s + self.spec.deadline_hours * 3600.0
+                if self.spec.deadline_hours is not None
+                else float("nan")
+            ),
         }

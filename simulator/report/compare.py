@@ -1,7 +1,9 @@
 """Several runs side by side (e.g. the same plan on H100, H200 and B200) in one page.
 
-Each run keeps its colour across every chart; figures are shared-axis overlays, and the
-headline table puts the runs in columns so a planner reads across.
+The page leads with the answers (time to train and its P90, serving latencies, the cheapest
+option on each basis and every option's cash and accrued cost), one column per run and, after
+each run but the first, its difference from the first run, so the conclusion is on the first
+screen. The headline figures and the overlays (each run keeps its colour) follow.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from simulator.report import answers
 from simulator.report.downsample import cdf
 from simulator.report.escape import label
-from simulator.report.figures import COLORS, TimeAxis, add_step, figure
+from simulator.report.figures import COLORS, TimeAxis, add_step, constant_value, figure
 from simulator.report.page import Section, render_page
 from simulator.report.sections.cluster import horizon_s
+from simulator.report.sections.cost import DAYS_PER_MONTH, month_days
 from simulator.report.sections.summary import headline
+from simulator.report.tables import html_table
 from simulator.results import Results
 
 
@@ -27,6 +32,74 @@ def unique_labels(labels: list[str]) -> list[str]:
         seen[name] = seen.get(name, 0) + 1
         out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
     return out
+
+
+def _shown(key: str, value: object) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, str):
+        return value
+    if key.endswith("(ms)"):
+        return answers.ms(value)
+    if key.endswith("(USD)"):
+        return answers.usd(value)
+    if key.startswith("SLO attainment"):
+        return answers.pct(value)
+    if "(days)" in key:
+        return answers.days(value)
+    return f"{value:,.4g}"
+
+
+def _difference(key: str, value: object, first: object) -> tuple[str, str]:
+    """(the difference from the first run, 'better'/'worse'/'') for one answer."""
+    if value is None or first is None:
+        return "", ""
+    if isinstance(value, str) or isinstance(first, str):
+        return ("same", "") if value == first else ("differs", "")
+    delta = float(value) - float(first)  # type: ignore[arg-type]
+    if delta == 0:
+        return "same", ""
+    relative = f" ({delta / float(first):+.1%})" if float(first) else ""  # type: ignore[arg-type]
+    if key.endswith("(USD)"):
+        shown = ("+" if delta > 0 else "-") + answers.usd(abs(delta))
+    elif key.endswith("(ms)"):
+        shown = f"{delta:+,.3g} ms"
+    elif key.startswith("SLO attainment"):
+        shown = f"{delta * 100:+.1f} points"
+    else:
+        shown = f"{delta:+,.2f} days" if "(days)" in key else f"{delta:+,.4g}"
+    higher_is_better = key.startswith("SLO attainment")
+    good = (delta > 0) == higher_is_better
+    return shown + relative, "better" if good else "worse"
+
+
+def answers_table(runs: list[tuple[str, Results]]) -> tuple[pd.DataFrame, dict]:
+    """The answers of every run side by side, with each run's difference from the first.
+
+    Runs are numbered in their column headers (`1: h100`, `2: b200`), and each difference
+    column says which two it subtracts (`2 - 1`), so the header stays short however long the
+    run labels are. Returns the table and the CSS class of each difference cell
+    (better/worse than run 1).
+    """
+    figures = [answers.answer_figures(r.summary) for _, r in runs]
+    keys = list(dict.fromkeys(k for f in figures for k in f))
+    names = [f"{i}: {name}" for i, (name, _) in enumerate(runs, start=1)]
+    columns = ["answer", names[0]]
+    for i, name in enumerate(names[1:], start=2):
+        columns += [name, f"{i} - 1"]
+    rows, classes = [], {}
+    for position, key in enumerate(keys):
+        first = figures[0].get(key)
+        row = {"answer": key, names[0]: _shown(key, first)}
+        for i, (name, values) in enumerate(zip(names[1:], figures[1:], strict=True), start=2):
+            value = values.get(key)
+            row[name] = _shown(key, value)
+            diff, css = _difference(key, value, first)
+            row[f"{i} - 1"] = diff
+            if css:
+                classes[(position, f"{i} - 1")] = css
+        rows.append(row)
+    return pd.DataFrame(rows, columns=columns), classes
 
 
 def headline_table(runs: list[tuple[str, Results]]) -> pd.DataFrame:
@@ -72,12 +145,27 @@ def _cdf_overlay(curves: list[tuple[str, np.ndarray, str]], x_title: str) -> go.
 def comparison_sections(runs: list[tuple[str, Results]]) -> list[Section]:
     """The comparison page's sections for `(label, results)` pairs (labels already unique)."""
     color = {name: COLORS[i % len(COLORS)] for i, (name, _) in enumerate(runs)}
+    table, classes = answers_table(runs)
+    if table.empty:
+        lead = Section(
+            "The answers",
+            "None of these runs has a training job, a service or a price option to answer for.",
+        )
+    else:
+        lead = Section(
+            "The answers",
+            f"Time to train, serving latencies and cost on each basis for every run (numbered "
+            f"in the headers), and each run's difference from run 1, {runs[0][0]} (green: "
+            "better, red: worse).",
+            html=html_table(table, cell_classes=classes, table_id="answers"),
+        )
     out = [
+        lead,
         Section(
             "Headline figures",
             "The summary figures of every run, one column per run.",
             table=headline_table(runs),
-        )
+        ),
     ]
     overlays = [
         (
@@ -103,6 +191,14 @@ def comparison_sections(runs: list[tuple[str, Results]]) -> list[Section]:
         ),
     ]
     for column, y_title, per_gpu, title, sentence in overlays:
+        flat = [
+            constant_value(r.timeline[column])
+            for _, r in runs
+            if not r.timeline.empty and column in r.timeline
+        ]
+        if column == "queue_length" and flat and all(v == 0 for v in flat):
+            out.append(Section(title, "The queue was empty all run in every run."))
+            continue
         fig = _timeline_overlay(runs, column, y_title, per_gpu)
         if fig is not None:
             out.append(Section(title, sentence, figure=fig))
@@ -111,9 +207,13 @@ def comparison_sections(runs: list[tuple[str, Results]]) -> list[Section]:
         for name, r in runs
         if "wait_s" in r.jobs
     ]
-    fig = _cdf_overlay(waits, "wait before first start (hours)")
-    if fig is not None:
-        out.append(Section("Wait times", "Distribution of job waits in each run.", figure=fig))
+    if waits and all(constant_value(w) is not None for _, w, _ in waits):
+        said = "; ".join(f"{n}: {float(w[0]):,.3g} h" for n, w, _ in waits if len(w))
+        out.append(Section("Wait times", f"Every job in each run waited the same time: {said}."))
+    else:
+        fig = _cdf_overlay(waits, "wait before first start (hours)")
+        if fig is not None:
+            out.append(Section("Wait times", "Distribution of job waits in each run.", figure=fig))
     out += _cost(runs, color)
     out += _latency(runs, color)
     out += _inputs(runs)
@@ -121,28 +221,38 @@ def comparison_sections(runs: list[tuple[str, Results]]) -> list[Section]:
 
 
 def _cost(runs: list[tuple[str, Results]], color: dict[str, str]) -> list[Section]:
-    fig = figure("month", "cumulative cost (USD)")
-    drawn = False
-    for name, results in runs:
-        table = results.tables.get("cost_cumulative")
-        if table is None or table.empty:
-            continue
-        for j, option in enumerate(sorted(table["option"].astype(str).unique())):
-            rows = table[table["option"].astype(str) == option].sort_values("month")
-            fig.add_trace(
-                go.Scatter(
-                    x=rows["month"],
-                    y=rows["cumulative_usd"],
-                    name=label(f"{name}: {option}"),
-                    mode="lines",
-                    line={"color": color[name], "dash": ("solid", "dash", "dot", "dashdot")[j % 4]},
+    out = []
+    for basis in ("cash", "accrued"):
+        column = f"cumulative_{basis}_usd"
+        fig = figure("elapsed months", f"cumulative cost, {basis} (USD)")
+        drawn = False
+        for name, results in runs:
+            table = results.tables.get("cost_cumulative")
+            if table is None or table.empty or column not in table:
+                continue
+            for j, option in enumerate(dict.fromkeys(table["option"].astype(str))):
+                rows = table[table["option"].astype(str) == option].sort_values("month")
+                elapsed = np.cumsum(month_days(rows).to_numpy()) / DAYS_PER_MONTH
+                fig.add_trace(
+                    go.Scatter(
+                        x=np.round(elapsed, 4).tolist(),
+                        y=np.round(rows[column].to_numpy(dtype=float), 2).tolist(),
+                        name=label(f"{name}: {option}"),
+                        mode="lines",
+                        line={"color": color[name], "dash": DASHES[j % len(DASHES)]},
+                    )
                 )
+                drawn = True
+        if drawn:
+            sentence = (
+                f"Cumulative cost on the {basis} basis of every run's options (one colour per "
+                "run, one dash per option)."
             )
-            drawn = True
-    if not drawn:
-        return []
-    sentence = "Cumulative cost of every run's options (one colour per run, one dash per option)."
-    return [Section("Cumulative cost", sentence, figure=fig)]
+            out.append(Section(f"Cumulative cost ({basis})", sentence, figure=fig))
+    return out
+
+
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
 
 
 def _latency(runs: list[tuple[str, Results]], color: dict[str, str]) -> list[Section]:

@@ -15,8 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-MAX_BUCKETS = 1000
-"""Default buckets per timeline trace: 2,000 points at most, finer than a screen's pixels."""
+MAX_BUCKETS = 500
+"""Default buckets per timeline trace: 1,000 points at most (a minimum and a maximum per
+bucket), about one per pixel of a full-width plot; more would only add page weight."""
 
 
 def step_envelope(

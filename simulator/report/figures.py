@@ -43,6 +43,11 @@ class TimeAxis:
             return cls(1 / 3600.0, "time (hours)")
         return cls(1 / 86400.0, "time (days)")
 
+    @property
+    def unit(self) -> str:
+        """The axis unit in the singular, for sentences ("from day 3.2")."""
+        return "hour" if self.scale > 1 / 86400.0 else "day"
+
 
 def figure(x_title: str, y_title: str, **layout: object) -> go.Figure:
     """An empty figure with the report's look and fixed sizing (no autosize surprises)."""
@@ -77,7 +82,7 @@ def add_step(
     fig.add_trace(
         go.Scatter(
             x=np.round(t * axis.scale, 6),
-            y=v * scale,
+            y=np.round(v * scale, 4),
             name=label(name),
             mode="lines",
             line={"shape": "hv", "color": color, "width": 1.5},
@@ -97,3 +102,22 @@ def add_level(fig: go.Figure, value: float, name: str, x0: float, x1: float, col
             line={"color": color, "dash": "dash", "width": 1.5},
         )
     )
+
+
+def constant_value(values: np.ndarray | pd.Series) -> float | None:
+    """The one value a series holds throughout (None when it changes or is empty).
+
+    A plot of a flat line says nothing a sentence could not ("the queue was empty all run"),
+    so sections ask this before drawing one.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) == 0 or not np.all(v == v[0]):
+        return None
+    return float(v[0])
+
+
+def quantity(value: float, unit: str) -> str:
+    """A value for a sentence: whole numbers without decimals, others to 3 significant digits."""
+    shown = f"{value:,.0f}" if value == int(value) else f"{value:,.3g}"
+    return f"{shown} {unit}".strip()

@@ -8,19 +8,27 @@
   scenario overrode.
 - `racks`: per node pool, kW per rack with every node at its maximum draw, against the
   facility's cooling limit and the active-nodes cap the engine derives from it.
+- `assumptions`: every value the run used, one row each: the scenario as run (after `--set`
+  overrides: workloads, policies, failure rates, horizon) and every field of every profile it
+  resolved (hardware, facility, prices, model shapes), each with its source and `as_of`.
+  `key` is the value's field path in the scenario (`cluster.pools[0].count`), the form a
+  `--set` override names, so the report can highlight the values a run overrode.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel
 
 from simulator.scenario import LoadedScenario
 from simulator.schema.run_summary import RunSummary
 from simulator.schema.scenario import ProfileRef, ref_id
 
 INPUT_COLUMNS = ("kind", "id", "name", "used_as", "overrides", "source", "as_of")
+ASSUMPTION_COLUMNS = ("group", "item", "field", "value", "key", "source", "as_of")
 RACK_COLUMNS = (
     "pool",
     "node",
@@ -53,35 +61,113 @@ def _row(kind: str, profile: Any, used_as: str, ref: ProfileRef | None = None) -
     }
 
 
-def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
-    """Every profile and model the scenario used, with source and date (sorted rows)."""
+def _used(loaded: LoadedScenario) -> list[tuple[str, Any, str, ProfileRef | None]]:
+    """(kind, profile, used as, scenario reference) of every profile the run resolved."""
     s, world = loaded.scenario, loaded.world
-    rows: list[dict[str, str]] = []
+    used: list[tuple[str, Any, str, ProfileRef | None]] = []
     for pool in s.cluster.pools:
         hw = world.pools[pool.name]
-        node = hw.node
-        rows.append(_row("node", node, f"pool {pool.name} ({pool.count} nodes)", pool.node))
-        if node.purchase_price_usd is not None:
-            price = _row("node price", node, f"pool {pool.name}")
-            price["name"] = f"{node.name}: ${node.purchase_price_usd:,.0f} per node"
-            price["source"] = node.price_source or "not given"
-            rows.append(price)
-        rows.append(_row("gpu", hw.gpu, f"pool {pool.name}"))
+        used.append(("node", hw.node, f"pool {pool.name} ({pool.count} nodes)", pool.node))
+        used.append(("gpu", hw.gpu, f"pool {pool.name}", None))
         if hw.scale_up is not None:
-            rows.append(_row("interconnect", hw.scale_up, "scale-up"))
+            used.append(("interconnect", hw.scale_up, "scale-up", None))
         for role, nic in hw.nics:
-            rows.append(_row("interconnect", nic, f"{role} NICs"))
+            used.append(("interconnect", nic, f"{role} NICs", None))
     fabric = s.cluster.fabric.interconnect
     if fabric is not None:
-        rows.append(_row("interconnect", world.fabric, "scale-out fabric", fabric))
+        used.append(("interconnect", world.fabric, "scale-out fabric", fabric))
     for spec, tier in zip(s.cluster.storage, world.storage, strict=True):
-        rows.append(_row("storage", tier.profile, f"storage ({tier.role})", spec.profile))
-    rows.append(_row("facility", world.facility, "facility", s.cluster.facility))
+        used.append(("storage", tier.profile, f"storage ({tier.role})", spec.profile))
+    used.append(("facility", world.facility, "facility", s.cluster.facility))
     for option in s.pricing.options:
         sheet = world.price_sheets[option.sheet]
-        rows.append(_row("pricing", sheet, f"price option {option.name} ({option.purchase})"))
+        used.append(("pricing", sheet, f"price option {option.name} ({option.purchase})", None))
     for workload, model in sorted(world.models.items()):
-        rows.append(_row("model", model, f"workload {workload}"))
+        used.append(("model", model, f"workload {workload}", None))
+    return used
+
+
+def _leaves(prefix: str, value: Any, out: list[tuple[str, Any]]) -> None:
+    """(path, value) of every scalar in `value`; lists of scalars stay one value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _leaves(f"{prefix}.{key}" if prefix else str(key), item, out)
+    elif isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
+        for index, item in enumerate(value):
+            _leaves(f"{prefix}[{index}]", item, out)
+    else:
+        out.append((prefix, value))
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(", ", ": "))
+
+
+def assumptions_table(loaded: LoadedScenario) -> pd.DataFrame:
+    """Every value the run used, with its source and date (see the module docstring).
+
+    Scenario rows come first, in the scenario's field order; then each profile's fields, in
+    the order the run resolved them. A profile used twice (the same NIC for compute and
+    storage) is listed once.
+    """
+    s = loaded.scenario
+    rows: list[dict[str, str]] = []
+    leaves: list[tuple[str, Any]] = []
+    _leaves("", s.model_dump(mode="json"), leaves)
+    source = f"scenario {loaded.path.name}"
+    for path, value in leaves:
+        item = path.split(".")[0].split("[")[0]
+        rows.append(
+            {
+                "group": "scenario",
+                "item": item,
+                "field": path,
+                "value": _shown(value),
+                "key": path,
+                "source": source,
+                "as_of": "as run",
+            }
+        )
+    seen: set[tuple[str, str]] = set()
+    for kind, profile, _used_as, _ref in _used(loaded):
+        ident = str(getattr(profile, "id", "") or getattr(profile, "name", ""))
+        if (kind, ident) in seen or not isinstance(profile, BaseModel):
+            continue
+        seen.add((kind, ident))
+        fields: list[tuple[str, Any]] = []
+        _leaves("", profile.model_dump(mode="json"), fields)
+        for path, value in fields:
+            if path in ("source", "as_of", "id"):
+                continue
+            rows.append(
+                {
+                    "group": kind,
+                    "item": ident,
+                    "field": path,
+                    "value": _shown(value),
+                    "key": "",
+                    "source": str(getattr(profile, "source", "") or "not given"),
+                    "as_of": str(getattr(profile, "as_of", "") or "not given"),
+                }
+            )
+    return pd.DataFrame(rows, columns=list(ASSUMPTION_COLUMNS))
+
+
+def inputs_table(loaded: LoadedScenario) -> pd.DataFrame:
+    """Every profile and model the scenario used, with source and date (sorted rows)."""
+    rows: list[dict[str, str]] = []
+    for kind, profile, used_as, ref in _used(loaded):
+        rows.append(_row(kind, profile, used_as, ref))
+        price = getattr(profile, "purchase_price_usd", None) if kind == "node" else None
+        if price is not None:
+            row = _row("node price", profile, used_as.split(" (")[0])
+            row["name"] = f"{profile.name}: ${price:,.0f} per node"
+            row["source"] = profile.price_source or "not given"
+            rows.append(row)
     frame = pd.DataFrame(rows, columns=list(INPUT_COLUMNS)).drop_duplicates()
     return frame.sort_values(list(INPUT_COLUMNS), kind="stable").reset_index(drop=True)
 
@@ -115,5 +201,9 @@ def racks_table(loaded: LoadedScenario, summary: RunSummary) -> pd.DataFrame:
 
 
 def input_tables(loaded: LoadedScenario, summary: RunSummary) -> dict[str, pd.DataFrame]:
-    """The tables `infrasim run` saves for the report: `inputs` and `racks`."""
-    return {"inputs": inputs_table(loaded), "racks": racks_table(loaded, summary)}
+    """The tables `infrasim run` saves for the report: `inputs`, `racks` and `assumptions`."""
+    return {
+        "inputs": inputs_table(loaded),
+        "racks": racks_table(loaded, summary),
+        "assumptions": assumptions_table(loaded),
+    }

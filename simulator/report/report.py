@@ -1,21 +1,28 @@
-"""A run's report: the sections in reading order, assembled into one page."""
+"""A run's report: the sections in reading order, assembled into one page.
+
+The page reads as a decision document: the answer first (question, answer, cost on each
+basis, risk), the figures a planner quotes, then the evidence (cost, cluster use, power,
+serving), and last the assumptions sheet every figure rests on.
+"""
 
 from __future__ import annotations
 
+from simulator.report.answers import span
 from simulator.report.page import Section, render_page
-from simulator.report.sections import cluster, cost, inputs, power, serving, summary
+from simulator.report.sections import answer, assumptions, cluster, cost, power, serving, summary
 from simulator.results import Results
 
 
 def report_sections(results: Results) -> list[Section]:
     """Every section that has something to show for this run."""
     return (
-        summary.sections(results)
+        answer.sections(results)
+        + summary.sections(results)
         + cost.sections(results)
         + cluster.sections(results)
         + power.sections(results)
         + serving.sections(results)
-        + inputs.sections(results)
+        + assumptions.sections(results)
     )
 
 
@@ -24,9 +31,10 @@ def render_report(results: Results) -> str:
     s = results.summary
     subtitle = (
         f"{s.total_gpus:,} GPUs on {s.nodes:,} nodes, "
-        f"{s.horizon_days:g} simulated days, seed {s.seed}, "
+        f"{span(s.horizon_days)}, seed {s.seed}, "
         f"scheduler {s.scheduler}, placement {s.placement}, "
         f"facility {s.facility}."
     )
-    title = f"infrasim report: {s.scenario}"
-    return render_page(title, report_sections(results), subtitle)
+    return render_page(
+        f"infrasim report: {answer.title(results)}", report_sections(results), subtitle
+    )

@@ -50,18 +50,49 @@ def _cell(value: Any) -> tuple[str, bool]:
     return str(value), False
 
 
-def html_table(frame: pd.DataFrame, max_rows: int = MAX_ROWS) -> str:
-    """`frame` as an HTML table (no index), every header and cell escaped."""
+def html_table(
+    frame: pd.DataFrame,
+    max_rows: int = MAX_ROWS,
+    row_classes: list[str] | None = None,
+    cell_classes: dict[tuple[int, str], str] | None = None,
+    row_data: list[dict[str, str]] | None = None,
+    table_id: str = "",
+) -> str:
+    """`frame` as an HTML table (no index), every header and cell escaped.
+
+    Args:
+        frame: the rows.
+        max_rows: rows shown; the rest are counted in a note.
+        row_classes: a CSS class per row ('' for none), e.g. `override` to highlight it.
+        cell_classes: extra CSS class of single cells, keyed (row position, column).
+        row_data: `data-*` attributes per row (name without the prefix -> value), for page
+            scripts that read the table (the assumptions CSV).
+        table_id: the table's id attribute ('' for none).
+    """
     header = "".join(f"<th>{text(column)}</th>" for column in frame.columns)
+    columns = [str(c) for c in frame.columns]
     rows = []
-    for record in frame.head(max_rows).itertuples(index=False):
+    for position, record in enumerate(frame.head(max_rows).itertuples(index=False)):
         cells = []
-        for value in record:
+        for column, value in zip(columns, record, strict=True):
             shown, numeric = _cell(value)
-            css = ' class="num"' if numeric else ""
+            classes = ["num"] if numeric else []
+            extra = (cell_classes or {}).get((position, column))
+            if extra:
+                classes.append(extra)
+            css = f' class="{text(" ".join(classes))}"' if classes else ""
             cells.append(f"<td{css}>{text(shown)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
+        row_class = row_classes[position] if row_classes else ""
+        attributes = f' class="{text(row_class)}"' if row_class else ""
+        for name, value in sorted((row_data[position] if row_data else {}).items()):
+            attributes += f' data-{text(name)}="{text(value)}"'
+        opening = f"<tr{attributes}>"
+        rows.append(opening + "".join(cells) + "</tr>")
     more = ""
     if len(frame) > max_rows:
         more = f'<p class="note">{len(frame) - max_rows:,} more rows not shown.</p>'
-    return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>{more}"
+    ident = f' id="{text(table_id)}"' if table_id else ""
+    return (
+        f"<table{ident}><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"{more}"
+    )

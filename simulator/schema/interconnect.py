@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from simulator.schema.base import Profile
+from simulator.units import GBps
 
 CollectiveProtocol = Literal["ll", "ll128", "simple"]
 
@@ -32,7 +33,7 @@ class InterconnectProfile(Profile):
     technology: Literal["nvlink", "pcie", "infiniband", "roce", "efa", "infinity_fabric"]
     scope: Literal["scale_up", "scale_out", "host"]
     generation: str = Field(min_length=1)
-    bandwidth_gb_per_s: float = Field(gt=0, description="per port or per GPU, one direction")
+    bandwidth_gb_per_s: GBps = Field(gt=0, description="per port or per GPU, one direction")
     latency_us: float = Field(gt=0, description="one-way small-message latency")
     achievable_fraction: float = Field(
         default=0.9, gt=0, le=1, description="achievable fraction of line rate for large messages"

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from simulator.schema.base import Profile, ProfileId, StrictModel
 from simulator.schema.gpu import HardwareNames
+from simulator.units import TB, OptionalGBps
 
 
 class NicGroup(StrictModel):
@@ -33,8 +34,8 @@ class NodeProfile(Profile):
     nics: list[NicGroup] = Field(min_length=1)
     cpu_model: str | None = None
     host_memory_gib: float | None = Field(default=None, gt=0)
-    local_nvme_tb: float = Field(ge=0, description="local NVMe capacity")
-    local_nvme_read_gb_per_s: float | None = Field(default=None, gt=0)
+    local_nvme_tb: TB = Field(ge=0, description="local NVMe capacity")
+    local_nvme_read_gb_per_s: OptionalGBps = Field(default=None, gt=0)
     overhead_power_w: float = Field(
         ge=0, description="CPU, NICs, fans, NVSwitches, drives at load: node power minus GPUs"
     )

@@ -11,6 +11,11 @@ the engine and `None` here, as `summary.json` has always written them (`null`).
 `summary["key"]` and `summary.get("key")` still read a figure as `summary.json` holds it
 (nested models as plain dicts): sweep specs and notebooks name figures by those keys, and
 the keys are the file's; code inside infrasim reads attributes.
+
+Version 2 (`summary_version: 2`) added the per-job training answers (`training_jobs`), the
+`start_date`, and named serving latencies in milliseconds (`ttft_p50_ms`, ...; version 1 had
+seconds, `ttft_s_p50`) with `goodput_rps` for `goodput_requests_per_s`. A version-1 file
+still loads: `migrate_v1` rewrites it on read (`simulator.results.load_summary`).
 """
 
 from __future__ import annotations
@@ -19,53 +24,58 @@ from typing import Any
 
 from pydantic import Field
 
-from simulator.schema.base import StrictModel
+from simulator.schema.cost_summary import (  # noqa: F401  (re-exported: older imports)
+    CapacitySummary,
+    CostOptionSummary,
+    CostSummary,
+)
+from simulator.schema.provenance import Provenance
+from simulator.schema.summary_base import Figure, SummaryModel  # noqa: F401
 
-Figure = float | None
-"""A float figure, None where the run leaves it undefined (NaN: no samples, zero time)."""
+SUMMARY_VERSION = 2
+"""The `summary.json` format this release writes (see the module docstring)."""
+
+LATENCIES = ("ttft", "tpot", "e2e")
+LATENCY_STATS = ("p50", "p90", "p99", "mean")
+
+SERVICE_RENAMES_V1 = {
+    **{f"{m}_s_{q}": f"{m}_{q}_ms" for m in LATENCIES for q in LATENCY_STATS},
+    "goodput_requests_per_s": "goodput_rps",
+}
+"""Version-1 serving names (seconds) -> version-2 names (milliseconds). The engine's serving
+figures (`simulator.engine.serving.metrics`) still carry the version-1 names, in seconds."""
 
 
-class SummaryModel(StrictModel):
-    """A summary block: read by attribute, or by key in its `summary.json` form."""
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON-ready dict, keys in declaration order; absent optional blocks left out."""
-        return self.model_dump(exclude_none=False, exclude=self._absent())
-
-    def _absent(self) -> set[str]:
-        """Optional blocks that are None: `summary.json` leaves their keys out."""
-        return set()
-
-    def __getitem__(self, key: str) -> Any:
-        return self.to_dict()[key]
-
-    def get(self, key: str, default: Any = None) -> Any:
-        """`summary.get("key")`: the figure in its `summary.json` form, or `default`."""
-        return self.to_dict().get(key, default)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.to_dict()
+def service_figures_v2(figures: dict[str, Any]) -> dict[str, Any]:
+    """Serving figures named as version 1 (and the engine) name them, renamed and in ms."""
+    out = {}
+    for key, value in figures.items():
+        new = SERVICE_RENAMES_V1.get(key, key)
+        in_s = key != new and new.endswith("_ms") and value is not None
+        out[new] = value * 1000.0 if in_s else value
+    out.setdefault("replicas_mean", None)  # version 1 did not record it
+    return out
 
 
 class ServiceSummary(SummaryModel):
-    """One inference service's figures (`summary["serving"][name]`)."""
+    """One inference service's figures (`summary["serving"][name]`); latencies in ms."""
 
     output_tokens_per_s: Figure
     requests_per_s: Figure
-    ttft_s_p50: Figure
-    ttft_s_p90: Figure
-    ttft_s_p99: Figure
-    ttft_s_mean: Figure
-    tpot_s_p50: Figure
-    tpot_s_p90: Figure
-    tpot_s_p99: Figure
-    tpot_s_mean: Figure
-    e2e_s_p50: Figure
-    e2e_s_p90: Figure
-    e2e_s_p99: Figure
-    e2e_s_mean: Figure
+    ttft_p50_ms: Figure
+    ttft_p90_ms: Figure
+    ttft_p99_ms: Figure
+    ttft_mean_ms: Figure
+    tpot_p50_ms: Figure
+    tpot_p90_ms: Figure
+    tpot_p99_ms: Figure
+    tpot_mean_ms: Figure
+    e2e_p50_ms: Figure
+    e2e_p90_ms: Figure
+    e2e_p99_ms: Figure
+    e2e_mean_ms: Figure
     slo_attainment: Figure = Field(description="share of judged requests meeting the SLO")
-    goodput_requests_per_s: Figure
+    goodput_rps: Figure = Field(description="completed requests per second that met the SLO")
     requests_arrived: int
     requests_completed: int
     requests_in_flight: int
@@ -77,6 +87,9 @@ class ServiceSummary(SummaryModel):
     mean_batch_size: Figure
     mean_requests_in_system: Figure
     replicas_peak: int
+    replicas_mean: Figure = Field(
+        description="replicas held on average (GPU time over GPUs per replica; loading counts)"
+    )
     scale_ups: int
     scale_downs: int
     duration_s: float
@@ -85,54 +98,59 @@ class ServiceSummary(SummaryModel):
     gpu_hours_per_million_output_tokens: Figure
 
 
-class CostOptionSummary(SummaryModel):
-    """One price option's figures (`summary["costs"]["options"][name]`)."""
+class TimeBreakdownHours(SummaryModel):
+    """Where a training job's time went, in hours: the parts add up to its submit -> finish
+    (or -> the end of the run), as the engine booked them at each change of phase."""
 
-    sheet: str
-    purchase: str
-    total_usd: float
-    usd_per_gpu_hour: Figure
-    usd_per_goodput_gpu_hour: Figure
-    delivered_gpu_hours: float
-    goodput_gpu_hours: float
-    energy_mwh: float
-    carbon_t: float
-    by_category_usd: dict[str, float]
-    training_runs_usd: dict[str, float]
-    usd_per_million_output_tokens: dict[str, Figure]
-    burst_jobs: int
-    notes: list[str]
-
-
-class CapacitySummary(SummaryModel):
-    """When the owned fleet stops meeting the scenario's wait and SLO limits."""
-
-    max_p95_wait_hours: Figure
-    breaks_at_month: int | None
-    min_slo_attainment: Figure
-    slo_breaks_at_month: int | None
-
-
-class CostSummary(SummaryModel):
-    """The priced options of a run (`summary["costs"]`), when the scenario lists any."""
-
-    horizon_months: float
-    simulated_months: float
-    options: dict[str, CostOptionSummary]
-    break_even_month: dict[str, dict[str, int | None]] = Field(
-        description="owned option -> rented option -> first month owning is cheaper in cash"
+    queued: float = Field(description="before its first start")
+    computing: float = Field(description="computing steps that were kept")
+    checkpointing: float = Field(description="blocked writing checkpoints")
+    restarting: float = Field(
+        description="failure detection, restart, and restoring from a checkpoint"
     )
-    beat_utilization: dict[str, dict[str, Figure]]
-    cheapest: str
-    capacity: CapacitySummary
-    notes: list[str]
+    lost_work: float = Field(description="computing redone after a failure or preemption")
+    waiting_for_capacity: float = Field(
+        description="started, then waiting for repaired or spare nodes (or GPUs preempted)"
+    )
+
+
+class TrainingJobSummary(SummaryModel):
+    """One training job's answers (`summary["training_jobs"]`): days count from the run's
+    start (day 0), so `finish_day` 13.3 is 13.3 days in, `finish_date` when the scenario
+    gives a `start_date`."""
+
+    name: str
+    status: str = Field(description="completed | running | queued | pending | rejected")
+    num_gpus: int
+    submit_day: float
+    start_day: Figure
+    finish_day: Figure
+    finish_date: str | None = Field(description="ISO date, when the scenario has start_date")
+    time_to_train_days: Figure = Field(description="finish - submit; None if not finished")
+    progress: float = Field(description="share of its steps done")
+    tokens_per_s: Figure = Field(description="tokens per step over step time while computing")
+    mfu: Figure = Field(
+        description="model FLOPs x tokens/s over GPUs x peak dense FLOP/s at its precision"
+    )
+    goodput: Figure = Field(description="useful work over time since its first start")
+    deadline_days: Figure = Field(description="run day it is due: submit + deadline_hours")
+    met_deadline: bool | None = Field(description="None: no deadline, or not decided")
+    time_breakdown_h: TimeBreakdownHours
+    seeds: int = Field(default=1, description="runs (seeds) the percentiles are over")
+    time_to_train_days_p50: Figure = None
+    time_to_train_days_p90: Figure = None
+    deadline_miss_probability: Figure = Field(
+        default=None, description="share of seeds that missed the deadline"
+    )
 
 
 class RunSummary(SummaryModel):
     """Headline figures of one simulation run, in the order `summary.json` writes them."""
 
+    summary_version: int = SUMMARY_VERSION
     scenario: str
     seed: int
+    start_date: str | None = Field(default=None, description="ISO date of day 0, if given")
     horizon_days: float
     total_gpus: int
     nodes: int
@@ -161,6 +179,9 @@ class RunSummary(SummaryModel):
     node_repairs: int
     lost_work_hours: float
     training_goodput: dict[str, Figure] = Field(description="training job -> goodput")
+    training_jobs: list[TrainingJobSummary] = Field(
+        default_factory=list, description="per training job, in submission order"
+    )
     it_energy_kwh: float
     facility_energy_kwh: float
     carbon_kg: float
@@ -184,10 +205,31 @@ class RunSummary(SummaryModel):
     """Per inference service, when the scenario has any."""
     costs: CostSummary | None = None
     """Priced options, once `economics.attach_costs` has priced the run."""
+    provenance: Provenance | None = None
+    """What the run was built from (simulator/provenance.py); None in older summaries."""
 
     def _absent(self) -> set[str]:
-        return {name for name in ("serving", "costs") if getattr(self, name) is None}
+        optional = ("serving", "costs", "provenance")
+        return {name for name in optional if getattr(self, name) is None}
 
     def with_costs(self, costs: CostSummary) -> RunSummary:
         """This summary with its `costs` block set (the model is frozen)."""
         return self.model_copy(update={"costs": costs})
+
+
+def migrate_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A version-1 summary.json, as version 2 holds it: serving latencies renamed and in ms.
+
+    Version 1 wrote no per-job training answers (`training_jobs` stays empty: rerun the
+    scenario for them), no start date and no mean replica count (None).
+    """
+    if not isinstance(data, dict) or "summary_version" in data:
+        return data
+    out = dict(data, summary_version=SUMMARY_VERSION)
+    serving = data.get("serving")
+    if isinstance(serving, dict):
+        out["serving"] = {
+            name: service_figures_v2(figures) if isinstance(figures, dict) else figures
+            for name, figures in serving.items()
+        }
+    return out

@@ -8,11 +8,13 @@ engine's registries can add schedulers or placements without changing this schem
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import datetime as dt
+from typing import Any, Literal, get_args
 
 from pydantic import Field, model_validator
 
 from simulator.schema.base import ProfileId, StrictModel
+from simulator.schema.pricing import Billing
 
 # the workload shapes live in schema/workloads.py; re-exported here for old import paths
 from simulator.schema.workloads import (
@@ -30,6 +32,7 @@ from simulator.schema.workloads import (
     TrainingJob,
     Workloads,
 )
+from simulator.units import Days, Hours, Minutes, Months, OptionalHours, OptionalMonths, OptionalTB
 
 SCHEMA_VERSION = 1
 
@@ -55,7 +58,7 @@ class SpotCapacity(StrictModel):
     interruptions_per_node_hour: float = Field(
         ge=0, description="mean rate at which one node (instance) is reclaimed"
     )
-    reacquire_minutes: float = Field(
+    reacquire_minutes: Minutes = Field(
         default=0.0, ge=0, description="time until a reclaimed node is replaced"
     )
 
@@ -76,8 +79,8 @@ class NodeAddition(StrictModel):
 
     pool: str = Field(min_length=1)
     nodes: int = Field(gt=0, le=1_000_000)
-    order_at_days: float = Field(ge=0, description="simulated day the purchase is ordered")
-    lead_time_days: float = Field(default=0.0, ge=0, description="order to in-service")
+    order_at_days: Days = Field(ge=0, description="simulated day the purchase is ordered")
+    lead_time_days: Days = Field(default=0.0, ge=0, description="order to in-service")
 
     @property
     def in_service_s(self) -> float:
@@ -88,7 +91,7 @@ class NodeAddition(StrictModel):
 class CloudBurst(StrictModel):
     """Jobs that cannot start on the cluster within the wait limit run in the cloud instead."""
 
-    wait_limit_hours: float = Field(ge=0, description="queue wait before a job bursts")
+    wait_limit_hours: Hours = Field(ge=0, description="queue wait before a job bursts")
 
 
 class Fabric(StrictModel):
@@ -108,7 +111,7 @@ class StorageTier(StrictModel):
     """A storage tier the cluster uses."""
 
     profile: ProfileRef
-    capacity_tb: float | None = Field(default=None, gt=0, description="overrides the profile's")
+    capacity_tb: OptionalTB = Field(default=None, gt=0, description="overrides the profile's")
     role: Literal["checkpoint", "dataset", "both", "archive"] = "both"
 
 
@@ -175,12 +178,12 @@ class ReservedContract(StrictModel):
     """A reserved (committed) block of instances, paid for whether used or not."""
 
     instances: int = Field(gt=0)
-    start_month: float = Field(default=0.0, ge=0, description="months after the start")
-    months: float | None = Field(default=None, gt=0, description="defaults to the term")
+    start_month: Months = Field(default=0.0, ge=0, description="months after the start")
+    months: OptionalMonths = Field(default=None, gt=0, description="defaults to the term")
 
 
 PurchaseKind = Literal[
-    "on_demand", "reserved_1yr", "reserved_3yr", "spot", "capacity_block", "owned"
+    "on_demand", "reserved_1yr", "reserved_3yr", "spot", "capacity_block", "owned", "colocation"
 ]
 """Every way of paying for capacity: the one list of names. Each has one class in
 `simulator.economics.purchases`, whose registry checks at import that it covers exactly these."""
@@ -196,7 +199,7 @@ class BurstOption(StrictModel):
     sheet: ProfileId = Field(description="id of a cloud pricing profile")
     purchase: BurstPurchaseKind = "on_demand"
     instance_type: str | None = None
-    wait_limit_hours: float = Field(ge=0, description="queue wait before a job bursts")
+    wait_limit_hours: Hours = Field(ge=0, description="queue wait before a job bursts")
 
 
 class PriceOption(StrictModel):
@@ -207,7 +210,8 @@ class PriceOption(StrictModel):
     purchase: PurchaseKind = "on_demand"
     instance_type: str | None = None
     burst: BurstOption | None = Field(
-        default=None, description="owned only: hybrid, bursting overflow jobs to a cloud"
+        default=None,
+        description="owned and colocation only: hybrid, bursting overflow jobs to a cloud",
     )
     reserved_contracts: list[ReservedContract] = Field(
         default_factory=list,
@@ -216,13 +220,20 @@ class PriceOption(StrictModel):
     spot_interruptions_per_hour: float | None = Field(
         default=None, ge=0, description="spot only: per instance; overrides the sheet's"
     )
+    billing: Billing | None = Field(
+        default=None,
+        description="how the provider bills this option; overrides the sheet's (per-use "
+        "kinds and capacity blocks)",
+    )
 
     @model_validator(mode="after")
     def _fields_fit_purchase(self) -> PriceOption:
-        if self.burst is not None and self.purchase != "owned":
-            raise ValueError("burst is for owned (hybrid) options")
+        if self.burst is not None and self.purchase not in ("owned", "colocation"):
+            raise ValueError("burst is for owned or colocation (hybrid) options")
         if self.reserved_contracts and not self.purchase.startswith("reserved"):
             raise ValueError("reserved_contracts are for reserved_1yr/reserved_3yr options")
+        if self.billing is not None and self.purchase not in get_args(BurstPurchaseKind):
+            raise ValueError("billing is for on_demand, spot and capacity_block options")
         return self
 
 
@@ -230,7 +241,12 @@ class Pricing(StrictModel):
     """Cost options to evaluate."""
 
     options: list[PriceOption] = Field(default_factory=list)
-    horizon_months: float | None = Field(default=None, gt=0)
+    horizon_months: OptionalMonths = Field(default=None, gt=0)
+    mode: Literal["horizon", "project"] = Field(
+        default="horizon",
+        description="horizon: a standing cluster over horizon_months; project: the cost to "
+        "finish the training jobs once, each option over its own time to finish",
+    )
     egress_tb_per_month: float = Field(
         default=0.0, ge=0, description="data leaving a cloud each month (models, results)"
     )
@@ -243,7 +259,7 @@ class Pricing(StrictModel):
     carbon_trace_path: str | None = Field(
         default=None, description="CSV hour,g_per_kwh (hours from the start, repeats)"
     )
-    max_p95_wait_hours: float | None = Field(
+    max_p95_wait_hours: OptionalHours = Field(
         default=None, gt=0, description="capacity plan: a month whose p95 wait exceeds this breaks"
     )
     min_slo_attainment: float | None = Field(
@@ -262,7 +278,11 @@ class Scenario(StrictModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = ""
     seed: int = Field(default=0, ge=0, lt=2**63)
-    horizon_days: float = Field(gt=0, le=3650)
+    start_date: dt.date | None = Field(
+        default=None,
+        description="calendar date of day 0 (ISO, e.g. 2027-01-01): finish dates in the answers",
+    )
+    horizon_days: Days = Field(gt=0, le=3650)
     cluster: Cluster
     workloads: Workloads
     policies: Policies = Field(default_factory=Policies)

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from simulator.schema.base import Profile
+from simulator.units import TB, GBps
 
 
 class StorageProfile(Profile):
@@ -14,11 +15,11 @@ class StorageProfile(Profile):
 
     kind: Literal["storage"] = "storage"
     tier: Literal["local_nvme", "parallel_fs", "object", "archive"]
-    read_gb_per_s_per_client: float = Field(gt=0)
-    write_gb_per_s_per_client: float = Field(gt=0)
-    aggregate_read_gb_per_s: float = Field(gt=0)
-    aggregate_write_gb_per_s: float = Field(gt=0)
+    read_gb_per_s_per_client: GBps = Field(gt=0)
+    write_gb_per_s_per_client: GBps = Field(gt=0)
+    aggregate_read_gb_per_s: GBps = Field(gt=0)
+    aggregate_write_gb_per_s: GBps = Field(gt=0)
     latency_ms: float = Field(gt=0, description="first-byte latency")
-    capacity_tb: float = Field(gt=0, description="default capacity; scenarios override")
+    capacity_tb: TB = Field(gt=0, description="default capacity; scenarios override")
     usd_per_gb_month: float = Field(ge=0)
     retrieval_usd_per_gb: float = Field(default=0.0, ge=0)

@@ -17,13 +17,22 @@ from simulator.schema.base import ProfileId, StrictModel
 from simulator.schema.execution import DecodeAttentionKernel as DecodeAttentionKernel
 from simulator.schema.execution import ServingExecution, TrainingExecution
 from simulator.schema.model import TransformerModel
+from simulator.units import (
+    Hours,
+    OptionalHours,
+    OptionalMinutes,
+    OptionalSeconds,
+    OptionalTB,
+    OptionalTokens,
+    Seconds,
+)
 
 
 class Checkpointing(StrictModel):
     """When and where a job saves its state."""
 
     policy: Literal["none", "fixed", "young_daly"] = "young_daly"
-    interval_minutes: float | None = Field(default=None, gt=0)
+    interval_minutes: OptionalMinutes = Field(default=None, gt=0)
     storage: ProfileId | None = Field(default=None, description="storage profile id in the cluster")
     asynchronous: bool = False
 
@@ -43,14 +52,14 @@ class TrainingJob(TrainingExecution):
     name: str = Field(min_length=1)
     model: ModelRef = Field(description="a preset id from scenarios/models, or an inline shape")
     pool: str | None = Field(default=None, description="node pool name; any pool when absent")
-    total_tokens: float | None = Field(default=None, gt=0)
+    total_tokens: OptionalTokens = Field(default=None, gt=0)
     steps: int | None = Field(default=None, gt=0)
-    submit_at_hours: float = Field(default=0.0, ge=0)
-    deadline_hours: float | None = Field(default=None, gt=0)
+    submit_at_hours: Hours = Field(default=0.0, ge=0)
+    deadline_hours: OptionalHours = Field(default=None, gt=0)
     priority: int = Field(default=0, ge=-999_999, le=999_999, description="higher goes first")
     tenant: str = "default"
     checkpoint: Checkpointing = Field(default_factory=Checkpointing)
-    dataset_tb: float | None = Field(default=None, gt=0, description="streamed once per epoch")
+    dataset_tb: OptionalTB = Field(default=None, gt=0, description="streamed once per epoch")
     onprem_only: bool = Field(default=False, description="data residency: never bursts to cloud")
 
     @model_validator(mode="after")
@@ -145,8 +154,8 @@ class Traffic(StrictModel):
 class ServiceLevel(StrictModel):
     """Latency targets of a service."""
 
-    ttft_s: float | None = Field(default=None, gt=0)
-    tpot_s: float | None = Field(default=None, gt=0)
+    ttft_s: OptionalSeconds = Field(default=None, gt=0)
+    tpot_s: OptionalSeconds = Field(default=None, gt=0)
 
 
 class Disaggregation(StrictModel):
@@ -167,9 +176,9 @@ class Autoscaling(StrictModel):
     scale_down_at: float = Field(
         ge=0, description="remove one (after draining) when the metric is below this"
     )
-    interval_s: float = Field(default=30.0, gt=0, description="how often the metric is checked")
+    interval_s: Seconds = Field(default=30.0, gt=0, description="how often the metric is checked")
     min_replicas: int = Field(default=1, gt=0)
-    startup_s: float = Field(
+    startup_s: Seconds = Field(
         default=0.0, ge=0, description="engine start time besides the weight load"
     )
 
@@ -217,7 +226,7 @@ class InferenceService(ServingExecution):
         description="storage profile id in the cluster that cold starts load weights from "
         "(default: the first tier)",
     )
-    timeline_interval_s: float = Field(
+    timeline_interval_s: Seconds = Field(
         default=60.0, gt=0, description="spacing of serving_timeline samples"
     )
 
@@ -250,7 +259,7 @@ class SyntheticJobs(StrictModel):
     name: str = Field(min_length=1)
     arrivals_per_hour: float = Field(gt=0)
     gpus_per_job: list[PositiveInt] = Field(min_length=1, description="drawn uniformly")
-    mean_duration_hours: float = Field(gt=0)
+    mean_duration_hours: Hours = Field(gt=0)
     duration: Literal["exponential", "lognormal", "fixed"] = "exponential"
     tenant: str = "default"
     count: int | None = Field(default=None, gt=0, description="stop after this many arrivals")

@@ -22,7 +22,8 @@ the point could have, so the bound and the real figure come from the same code a
 - **Spot and capacity blocks**: egress only (spot is costed on a run of its own in which nodes
   are reclaimed, and nothing says that run finishes; blocks are clipped to the window).
 
-Figures: `costs.options.<option>.total_usd` for every option, and
+Figures: `costs.options.<option>.cost_accrued_usd` and `.cost_cash_usd` (and version 1's name
+`.total_usd`, the accrued one) for every option, and
 `costs.options.<option>.training_runs_usd.<job>` for on-demand options and finished jobs.
 An option the economics package cannot price here (a missing price) gets no bound: the
 simulated run reports the problem.
@@ -39,9 +40,9 @@ import pandas as pd
 from simulator.economics.cloud import pool_instances, sheet_of, usd_per_gpu_hour
 from simulator.economics.compare import horizon_months_of
 from simulator.economics.energy import energy_cost
+from simulator.economics.ledger import OptionCost
 from simulator.economics.months import HOUR_S, Calendar
-from simulator.economics.onprem import price_onprem
-from simulator.economics.purchases import Rented, purchase_of
+from simulator.economics.purchases import Owned, purchase_of
 from simulator.economics.site import FacilityFigures
 from simulator.economics.usage import Usage
 from simulator.engine.build_out import added_nodes
@@ -153,18 +154,30 @@ def option_bounds(
         electricity_usd_per_kwh=facility.electricity_usd_per_kwh,
         carbon_g_per_kwh=facility.carbon_g_per_kwh,
     )
+    if loaded.scenario.pricing.mode == "project":  # each option's horizon is its own run's
+        return {}
     purchase = purchase_of(option.purchase)
-    if not isinstance(purchase, Rented):  # owned
+    if isinstance(purchase, Owned):  # owned or colocation
         usage = floor_usage(calendar, idle_floor_kw(loaded))
         energy = energy_cost(loaded, usage, site, None)
-        return {"total_usd": price_onprem(loaded, option, where, usage, energy).total_usd}
-    total = purchase.bill(loaded, option, where, floor_usage(calendar, 0.0), site).total_usd
+        return _bases(purchase.price_fleet(loaded, option, where, usage, energy))
+    floor = purchase.bill(loaded, option, where, floor_usage(calendar, 0.0), site)
     if not purchase.lower_bound_counts_jobs or loaded.scenario.cluster.burst is not None:
-        return {"total_usd": total}
+        return _bases(floor)
     compute, runs = _job_floors(loaded, option, where, calendar, job_floor_s)
-    out = {"total_usd": total + compute}
+    out = _bases(floor, compute)
     out.update({f"training_runs_usd.{name}": usd for name, usd in runs.items()})
     return out
+
+
+def _bases(cost: OptionCost, extra_usd: float = 0.0) -> dict[str, float]:
+    """The bound on both bases (and version 1's `total_usd`, the accrued one)."""
+    accrued = cost.accrued_usd + extra_usd
+    return {
+        "cost_accrued_usd": accrued,
+        "cost_cash_usd": cost.cash_usd + extra_usd,
+        "total_usd": accrued,
+    }
 
 
 def cost_bounds(

@@ -10,6 +10,14 @@ Figures are the run's summary (with `costs` when the scenario lists price option
 lacks but planners ask for: `time_to_train_h.<job>` (submission to completion, hours, from the
 jobs table) and `time_to_train_h` (the slowest training job). A job that did not finish within
 the horizon has no time-to-train (None), never a flattering partial figure.
+
+A list of named blocks (`costs.options`, a list since cost summary version 2) flattens by
+name, so `costs.options.<option>.cost_cash_usd` names a figure as before; version 1's names
+(`costs.options.<option>.total_usd` and the other `V1_FIGURE_NAMES`) are kept as aliases of
+the accrued figures they meant (`with_v1_cost_names`); summary version 1's serving names
+(`serving.<service>.ttft_s_p99`, seconds) likewise alias the version-2 figures in ms
+(`with_v1_serving_names`). The `provenance` block (version, hashes, dates) is no figure and is
+left out.
 """
 
 from __future__ import annotations
@@ -24,6 +32,8 @@ from simulator.economics import attach_costs
 from simulator.errors import InputError
 from simulator.results import Results, simulate
 from simulator.scenario import load_scenario
+from simulator.schema.cost_summary import V1_FIGURE_NAMES
+from simulator.schema.run_summary import SERVICE_RENAMES_V1
 
 _CATALOGS: dict[tuple[str, ...], Catalog] = {}
 
@@ -55,6 +65,9 @@ def flatten(summary: dict[str, Any], prefix: str = "") -> dict[str, float | None
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(flatten(value, name + "."))
+        elif isinstance(value, list) and value and all(_named(v) for v in value):
+            # a list of named blocks (costs.options) reads as a mapping by name
+            flat.update(flatten({v["name"]: v for v in value}, name + "."))
         elif isinstance(value, bool):
             flat[name] = float(value)
         elif isinstance(value, int | float):
@@ -62,6 +75,41 @@ def flatten(summary: dict[str, Any], prefix: str = "") -> dict[str, float | None
         elif value is None:
             flat[name] = None
     return flat
+
+
+def _named(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("name"), str)
+
+
+def with_v1_cost_names(figures: dict[str, float | None]) -> dict[str, float | None]:
+    """`figures` plus each option's version-1 figure names (`costs.options.NAME.total_usd`,
+    the accrued total), so sweep specs written for version 1 keep resolving."""
+    out = dict(figures)
+    for key, value in figures.items():
+        if not key.startswith("costs.options."):
+            continue
+        head, _, rest = key.rpartition(".")
+        for old, new in V1_FIGURE_NAMES.items():
+            if rest == new:
+                out[f"{head}.{old}"] = value
+            elif f".{new}." in key:
+                out[key.replace(f".{new}.", f".{old}.")] = value
+    return out
+
+
+def with_v1_serving_names(figures: dict[str, float | None]) -> dict[str, float | None]:
+    """`figures` plus each service's version-1 names (`serving.NAME.ttft_s_p99`, in seconds),
+    so sweep specs written for summary version 1 keep resolving."""
+    out = dict(figures)
+    for key, value in figures.items():
+        if not key.startswith("serving."):
+            continue
+        head, _, rest = key.rpartition(".")
+        for old, new in SERVICE_RENAMES_V1.items():
+            if rest == new:
+                in_ms = new.endswith("_ms") and value is not None
+                out[f"{head}.{old}"] = value / 1000.0 if in_ms else value
+    return out
 
 
 def time_to_train(results: Results) -> dict[str, float | None]:
@@ -101,7 +149,9 @@ def run_task(task: RunTask) -> dict[str, Any]:
     except InputError as exc:
         record.update(status="invalid", error="; ".join(str(p) for p in exc.problems), figures={})
     else:
-        figures = flatten(results.summary.to_dict())
+        summary = results.summary.to_dict()
+        summary.pop("provenance", None)
+        figures = with_v1_serving_names(with_v1_cost_names(flatten(summary)))
         figures.update(time_to_train(results))
         record.update(status="ok", error=None, figures=figures)
     record["elapsed_s"] = time.perf_counter() - started

@@ -14,6 +14,7 @@ from simulator.errors import InputError
 from tests.conftest import write_yaml
 from tests.economics.conftest import PROFILES, fixed_jobs, scenario
 from tests.engine.conftest import PROFILES as ENGINE_PROFILES
+from tests.engine.conftest import training_job
 
 OPTIONS = [
     {"name": "od", "sheet": "econtest-cloud"},
@@ -46,16 +47,56 @@ def test_compare_json(runner, scenario_file):
     )
     assert result.exit_code == 0, result.output
     costs = json.loads(result.stdout)
+    assert costs["schema_version"] == 2 and costs["mode"] == "horizon"
     assert costs["horizon_months"] == 24
-    assert set(costs["options"]) == {"od", "ri", "own", "hybrid"}
-    assert set(costs["break_even_month"]) == {"own", "hybrid"}
-    assert costs["options"]["hybrid"]["burst_jobs"] > 0
+    options = {o["name"]: o for o in costs["options"]}  # a list (version 1: a mapping)
+    assert list(options) == ["od", "ri", "own", "hybrid"]
+    for o in options.values():
+        assert o["net_cash_usd"] == pytest.approx(o["cost_cash_usd"] - o["residual_value_usd"])
+    # nothing rented is owned; the test sheet's one-year life is written off in 24 months
+    assert options["od"]["residual_value_usd"] == options["own"]["residual_value_usd"] == 0.0
+    assert options["hybrid"]["burst_jobs"] > 0
+    pairs = {(b["owned"], b["rented"], b["basis"]) for b in costs["break_even"]}
+    owned, rented = ("own", "hybrid"), ("od", "ri")
+    assert pairs == {(o, r, b) for o in owned for r in rented for b in ("cash", "accrued")}
+    cheapest = costs["cheapest"]
+    for basis, field in (("cash", "cost_cash_usd"), ("accrued", "cost_accrued_usd")):
+        assert cheapest[basis] == min(options, key=lambda n: options[n][field])
 
 
 def test_compare_table(runner, scenario_file):
     result = runner.invoke(app, ["cost", "compare", str(scenario_file), *PROFILE_ARGS])
     assert result.exit_code == 0, result.output
-    assert "break-even" in result.stdout and "cheapest:" in result.stdout
+    out = result.stdout
+    for header in ("cash", "accrued", "residual", "net cash", "unused commitment"):
+        assert header in out
+    assert "own vs od over 12 months, cash basis: " in out
+    assert "own vs od over 12 months, accrued basis: " in out
+    assert "cheapest: cash " in out and ", net of resale " in out
+
+
+def test_compare_project_mode(runner, tmp_path):
+    """`--project`: each option until its training job finishes; an unfinished one exits 2."""
+    job = training_job(steps=20_000)
+    data = scenario(
+        nodes=1,
+        days=2,
+        workloads={"training_jobs": [job]},
+        pricing={"options": OPTIONS[:3]},
+    )
+    path = write_yaml(tmp_path / "p.yaml", data)
+    result = runner.invoke(
+        app, ["cost", "compare", str(path), "--project", "--json", *PROFILE_ARGS]
+    )
+    assert result.exit_code == 0, result.output
+    costs = json.loads(result.stdout)
+    assert costs["mode"] == "project" and costs["horizon_months"] < 2 / 30
+    human = runner.invoke(app, ["cost", "compare", str(path), "--project", *PROFILE_ARGS])
+    assert "to finish the training jobs" in human.stdout
+    data["workloads"]["training_jobs"][0]["steps"] = 20_000_000  # far past the 2 days
+    long = write_yaml(tmp_path / "long.yaml", data)
+    failed = runner.invoke(app, ["cost", "compare", str(long), "--project", *PROFILE_ARGS])
+    assert failed.exit_code == 2 and "did not finish" in failed.output
 
 
 def test_run_includes_costs_and_saves_tables(runner, scenario_file, tmp_path):
@@ -65,7 +106,7 @@ def test_run_includes_costs_and_saves_tables(runner, scenario_file, tmp_path):
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
-    assert set(summary["costs"]["options"]) == {"od", "ri", "own", "hybrid"}
+    assert [o["name"] for o in summary["costs"]["options"]] == ["od", "ri", "own", "hybrid"]
     for name in ("cost_options", "cost_monthly", "cost_cumulative", "capacity_monthly"):
         assert (out / f"{name}.parquet").is_file()
 
@@ -113,4 +154,4 @@ def test_compare_in_a_subprocess(scenario_file):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["cheapest"] in {"od", "ri", "own", "hybrid"}
+    assert json.loads(proc.stdout)["cheapest"]["cash"] in {"od", "ri", "own", "hybrid"}

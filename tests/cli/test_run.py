@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from simulator.cli import app
 from simulator.results import Results
@@ -45,10 +46,63 @@ def test_seed_and_set_override_the_scenario(runner, tmp_path: Path) -> None:
     assert summary["horizon_days"] == 2
 
 
-def test_human_summary_names_the_job(runner, tmp_path: Path) -> None:
-    result = _run(runner, str(_scenario(tmp_path)))
+def test_human_summary_answers_time_to_train_and_where_the_time_went(
+    runner, tmp_path: Path
+) -> None:
+    result = _run(runner, str(_scenario(tmp_path, start_date="2027-01-01")))
     assert result.exit_code == 0, result.output
-    assert "engine test" in result.stdout and "train: goodput" in result.stdout
+    out = result.stdout
+    assert "engine test" in out
+    line = next(x for x in out.splitlines() if x.startswith("  train: "))
+    # 50 short steps: trained on day 0 of a run that starts on 2027-01-01
+    assert "trained in 0.0 days, finishes day 0.0 (2027-01-01)" in line
+    assert "tokens/s" in line and "MFU" in line and "goodput" in line
+    for part in ("computing", "checkpointing", "restarting", "lost work", "waiting for capacity"):
+        assert part in out
+
+
+def test_seeds_give_the_spread_of_time_to_train(runner, tmp_path: Path) -> None:
+    # two nodes, a job on one: a second hardware failure before the first node is back
+    # leaves it waiting days for a repair in some seeds and not in others
+    job = training_job(
+        steps=100_000,
+        deadline_hours=6,
+        checkpoint={"policy": "fixed", "interval_minutes": 10},
+    )
+    data = base_scenario(
+        nodes=2,
+        horizon_days=5,
+        workloads={"training_jobs": [job]},
+        policies={"failures": {"enabled": True, "rate_multiplier": 2000}},
+    )
+    path = write_yaml(tmp_path / "s.yaml", data)
+    out = tmp_path / "out"
+    result = _run(runner, str(path), "--json", "--seeds", "3", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    (spread,) = json.loads(result.stdout)["training_jobs"]
+    single = []
+    for seed in (1, 2, 3):  # the scenario's seed and the two after it, one run each
+        run = json.loads(_run(runner, str(path), "--json", "--seed", str(seed)).stdout)
+        single.append(run["training_jobs"][0])
+    days = sorted(j["time_to_train_days"] for j in single)
+    assert days[-1] > 2 * days[0], "the seeds must differ for the spread to mean anything"
+    assert spread["seeds"] == 3
+    # of three runs the P50 is the middle one and the P90 the longest (observed runs)
+    assert spread["time_to_train_days_p50"] == pytest.approx(days[1])
+    assert spread["time_to_train_days_p90"] == pytest.approx(days[2])
+    assert spread["time_to_train_days_p50"] <= spread["time_to_train_days_p90"]
+    missed = sum(not j["met_deadline"] for j in single)
+    assert spread["deadline_miss_probability"] == pytest.approx(missed / 3)
+    # the tables and the other figures are the first seed's
+    assert spread["time_to_train_days"] == single[0]["time_to_train_days"]
+    saved = Results.load(out).summary
+    assert saved.seed == 1 and saved.training_jobs[0].seeds == 3
+    assert single[0]["seeds"] == 1 and single[0]["time_to_train_days_p90"] is None
+
+
+def test_seeds_below_one_are_refused(runner, tmp_path: Path) -> None:
+    result = _run(runner, str(_scenario(tmp_path)), "--seeds", "0")
+    assert result.exit_code == 2 and "--seeds" in result.output
 
 
 def test_bad_field_is_one_line_and_exit_2(runner, tmp_path: Path) -> None:

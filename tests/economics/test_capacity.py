@@ -35,7 +35,7 @@ def test_nodes_join_on_their_date(make):
     assert results.timeline.loc[results.timeline["time_s"] < 2 * 86400, "free_gpus"].max() == 16
     # the added nodes depreciate from day 2: one-year life, months of the horizon
     report = price_scenario(loaded, results)
-    servers = report.summary["options"]["own"]["by_category_usd"]["servers"]
+    servers = report.summary.option("own")["by_category_accrued_usd"]["servers"]
     year_s = 12 * MONTH_S
     horizon_s = 4 * 86400.0
     expected = 2 * 100_000 * horizon_s / year_s + 2 * 100_000 * (horizon_s - 2 * 86400) / year_s

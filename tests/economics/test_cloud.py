@@ -1,4 +1,7 @@
-"""Renting: closed-form checks of on-demand, reserved, capacity-block and storage billing."""
+"""Renting: closed-form checks of on-demand, reserved, capacity-block and storage billing.
+
+`econtest-cloud` bills per instance-second with no minimum (the default billing).
+"""
 
 from __future__ import annotations
 
@@ -21,22 +24,28 @@ def _price(make, jobs: dict, options: list[dict], **pricing):
         )
     )
     results = simulate(loaded)
-    return results, price_scenario(loaded, results)
+    report = price_scenario(loaded, results)
+    return results, {c.name: c for c in report.options}
 
 
-def test_on_demand_bills_whole_instances(make):
-    """Three 4-GPU jobs of 2 h each pay for an 8-GPU instance: 3 x 2 h x 8 x $2 = $96."""
-    results, report = _price(
-        make, fixed_jobs(3, gpus=4, hours=2), [{"name": "od", "sheet": "econtest-cloud"}]
+def test_on_demand_bills_whole_instances_shared_by_jobs_on_one_node(make):
+    """Three 4-GPU jobs of 2 h arriving seconds apart: best fit puts two on node 0 and the
+    third on node 1, so two instances are held for about 2 h: 2 x 2 h x $16 = $64 (plus the
+    seconds between the first two arrivals). One instance per job would be $96."""
+    results, costs = _price(
+        make,
+        fixed_jobs(3, gpus=4, hours=2, per_hour=1000),
+        [{"name": "od", "sheet": "econtest-cloud"}],
     )
     assert (results.jobs["status"] == "completed").all()
-    cost = report.summary["options"]["od"]
-    assert cost["by_category_usd"]["compute"] == pytest.approx(96.0, abs=0.005)
-    assert cost["delivered_gpu_hours"] == pytest.approx(3 * 2 * 4)
-    assert cost["usd_per_gpu_hour"] == pytest.approx(
-        4.0, abs=0.005
-    )  # $2/GPU-h, doubled by rounding
-    assert cost["training_runs_usd"] == {}
+    starts = results.events[results.events["event"] == "start"]
+    assert sorted(starts["node"].value_counts().tolist()) == [1, 2]
+    cost = costs["od"]
+    assert cost.categories["compute"].sum() == pytest.approx(64.0, rel=2e-3)
+    assert cost.delivered_gpu_hours == pytest.approx(3 * 2 * 4)
+    # $2/GPU-h, raised by a third: 4 GPUs of the 8 paid for sat idle for one job's 2 h
+    assert cost.per(cost.delivered_gpu_hours) == pytest.approx(64.0 / 24, rel=2e-3)
+    assert cost.training_runs == {}
 
 
 def test_reserved_costs_the_same_at_low_and_high_use(make):
@@ -47,7 +56,7 @@ def test_reserved_costs_the_same_at_low_and_high_use(make):
     for count in (12, 110):  # one-node jobs of 24 h: about 10% and 90% of 4 nodes for a month
         results, report = _price(make, fixed_jobs(count, gpus=8, hours=24, per_hour=1), option)
         used = results.summary["gpu_utilization"]
-        totals.append((used, report.summary["options"]["ri"]["total_usd"]))
+        totals.append((used, report["ri"].accrued_usd))
     (low_use, low_usd), (high_use, high_usd) = totals
     assert low_use < 0.15 and high_use > 0.85
     assert low_usd == pytest.approx(high_usd) == pytest.approx(4 * 8.0 * hours)
@@ -64,7 +73,8 @@ def test_missing_capacity_block_price_is_an_error(make):
 
 
 def test_capacity_block_arithmetic(make, econ_catalog):
-    """Blocks: ceil(30 h / 24 h) = 2 days x 24 h x $16/h = $768 for one 8-GPU job."""
+    """Blocks of whole days (the sheet's default): a 30-h job books ceil(30 / 24) = 2 days
+    x 24 h x $16/h = $768."""
     sheet = econ_catalog.profiles["pricing"]["econtest-cloud"]
     data = sheet.model_dump()
     data["cloud"]["instances"][0]["capacity_block_usd_per_hour"] = 16.0
@@ -77,7 +87,7 @@ def test_capacity_block_arithmetic(make, econ_catalog):
         )
     finally:
         econ_catalog.profiles["pricing"]["econtest-cloud"] = sheet
-    assert report.summary["options"]["cb"]["total_usd"] == pytest.approx(2 * 24 * 16.0)
+    assert report["cb"].cash_usd == pytest.approx(2 * 24 * 16.0)
 
 
 def test_storage_and_egress(make):
@@ -88,7 +98,7 @@ def test_storage_and_egress(make):
         [{"name": "od", "sheet": "econtest-cloud"}],
         egress_tb_per_month=2,
     )
-    assert report.summary["options"]["od"]["by_category_usd"]["egress"] == pytest.approx(100.0)
+    assert report["od"].categories["egress"].sum() == pytest.approx(100.0)
 
 
 def test_missing_spot_rate_is_an_error_not_a_zero(make):

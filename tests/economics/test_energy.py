@@ -31,7 +31,8 @@ def test_time_of_use_rates(make, tmp_path):
     _, same = _price(make, tmp_path, time_of_use_usd_per_kwh=[0.1] * 24)
     _, double = _price(make, tmp_path, time_of_use_usd_per_kwh=[0.2] * 24)
     bill = [
-        r.summary["options"]["own"]["by_category_usd"]["electricity"] for r in (flat, same, double)
+        r.summary.option("own")["by_category_accrued_usd"]["electricity"]
+        for r in (flat, same, double)
     ]
     assert bill[0] == pytest.approx(results.summary["facility_energy_kwh"] * 0.1)
     assert bill[1] == pytest.approx(bill[0])
@@ -56,7 +57,7 @@ def test_carbon_trace_weights_each_hour(make, tmp_path):
             g = 0 if (t // 3600) % 24 < 12 else 800
             kg += kw * (hour_end - t) / 3600 * g / 1000
             t = hour_end
-    assert report.summary["options"]["own"]["carbon_t"] == pytest.approx(kg / 1000, rel=1e-9)
+    assert report.summary.option("own")["carbon_t"] == pytest.approx(kg / 1000, rel=1e-9)
 
 
 def test_bad_carbon_trace(make, tmp_path):

@@ -36,9 +36,17 @@ def test_overflow_jobs_burst_and_are_billed_in_the_cloud(make):
     assert jobs.loc[jobs["burst"], "gpu_hours"].tolist() == pytest.approx([16.0, 16.0])
     assert results.timeline["allocated_gpus"].max() == 8  # bursts never occupy the cluster
     report = price_scenario(loaded, results)
-    hybrid = report.summary["options"]["hybrid"]
+    hybrid = report.summary.option("hybrid")
     assert hybrid["burst_jobs"] == 2
-    assert hybrid["by_category_usd"]["burst_compute"] == pytest.approx(2 * 16 * 2.0)
+    assert hybrid["by_category_accrued_usd"]["burst_compute"] == pytest.approx(2 * 16 * 2.0)
+    # both bases: burst jobs are paid as they run, so cash and accrued differ only by the
+    # owned node's capital ($100k server + $10k fabric + $1,000/kW x 10.2 kW hall = $120,200
+    # paid on day 1, against one day of its one-year depreciation accrued)
+    by = hybrid.by_category_accrued_usd
+    depreciated = by["servers"] + by["fabric"] + by["facility"]
+    assert depreciated == pytest.approx(120_200 * 86400 / (365.25 * 86400))
+    assert hybrid.cost_cash_usd - hybrid.cost_accrued_usd == pytest.approx(120_200 - depreciated)
+    assert hybrid.residual_value_usd == pytest.approx(100_000 * (1 - 1 / 365.25))
 
 
 def test_hybrid_option_simulates_its_own_burst_world(make):
@@ -56,9 +64,9 @@ def test_hybrid_option_simulates_its_own_burst_world(make):
     results = simulate(loaded)
     assert not results.jobs["burst"].any()
     report = price_scenario(loaded, results)
-    assert report.summary["options"]["hybrid"]["burst_jobs"] == 2
-    assert report.summary["options"]["own"]["burst_jobs"] == 0
-    assert "own" in report.summary["break_even_month"]
+    assert report.summary.option("hybrid")["burst_jobs"] == 2
+    assert report.summary.option("own")["burst_jobs"] == 0
+    assert report.summary.break_even == []  # both owned: no rented option to set against
 
 
 def test_onprem_only_jobs_never_burst(make):

@@ -34,19 +34,20 @@ def _idle(make):
 
 def test_nothing_used_costs_nothing_per_use(make) -> None:
     _, report = _idle(make)
-    options = report.summary["options"]
-    assert options["od"]["total_usd"] == 0.0
-    assert options["spot"]["total_usd"] == 0.0
-    assert options["od"]["usd_per_gpu_hour"] is None  # no GPU-hours to divide by
+    od, spot = report.summary.option("od"), report.summary.option("spot")
+    for option in (od, spot):
+        assert option.cost_accrued_usd == option.cost_cash_usd == 0.0
+        assert option.unused_commitment_usd == 0.0  # pay-per-use commits nothing
+    assert od.usd_per_gpu_hour_accrued is None and od.usd_per_gpu_hour_cash is None
 
 
 def test_capacity_paid_for_is_billed_even_unused(make) -> None:
     """Reserved instances and owned nodes are paid for every hour, used or not."""
     _, report = _idle(make)
-    reserved = report.summary["options"]["res"]
-    assert reserved["by_category_usd"]["compute"] > 0
-    assert "compute_overflow" not in reserved["by_category_usd"]
-    assert report.summary["options"]["own"]["total_usd"] > 0
+    reserved = report.summary.option("res")
+    assert reserved["by_category_accrued_usd"]["compute"] > 0
+    assert "compute_overflow" not in reserved["by_category_accrued_usd"]
+    assert report.summary.option("own")["cost_accrued_usd"] > 0
 
 
 def test_monthly_table_keeps_its_column_types(make) -> None:
@@ -67,5 +68,5 @@ def test_each_rented_option_alone(make, purchase: str) -> None:
     )
     results = simulate(loaded)
     report = price_scenario(loaded, results)
-    assert report.summary["cheapest"] == "x"
+    assert report.summary.cheapest.model_dump() == {"cash": "x", "accrued": "x", "net_cash": "x"}
     assert report.tables["cost_monthly"]["month"].dtype == "int64"

@@ -26,10 +26,12 @@ def test_training_run_cost_and_tokens_served(make):
     # the serving engine reports GPU-hours per million output tokens per service
     serving = {"chat": service_summary(gpu_hours_per_million_output_tokens=3.0)}
     results.summary = results.summary.model_copy(update={"serving": serving})
-    cost = price_scenario(loaded, results).summary["options"]["od"]
-    assert cost["training_runs_usd"]["run"] == pytest.approx(gpu_hours * 2 * 2.0)  # 4 -> 8 GPUs
+    cost = price_scenario(loaded, results).summary.option("od")
+    # 4 -> 8 GPUs at $2/GPU-h; per instance-second billing rounds the held span up to a
+    # whole second (at most $16/h x 1 s more)
+    assert cost["training_runs_usd"]["run"] == pytest.approx(gpu_hours * 2 * 2.0, abs=16 / 3600)
     assert cost["usd_per_million_output_tokens"]["chat"] == pytest.approx(
-        3.0 * cost["usd_per_gpu_hour"]
+        3.0 * cost["usd_per_gpu_hour_accrued"]
     )
 
 
@@ -41,7 +43,7 @@ def test_without_serving_there_is_no_token_cost(make):
             pricing={"options": [{"name": "od", "sheet": "econtest-cloud"}]},
         )
     )
-    cost = price_scenario(loaded, simulate(loaded)).summary["options"]["od"]
+    cost = price_scenario(loaded, simulate(loaded)).summary.option("od")
     assert cost["usd_per_million_output_tokens"] == {}
 
 
@@ -65,10 +67,10 @@ def test_reserved_contract_ends_and_overflow_goes_on_demand(make):
         )
     )
     results = simulate(loaded)
-    cost = price_scenario(loaded, results).summary["options"]["ri"]
+    cost = price_scenario(loaded, results).summary.option("ri")
     reserved_gpu_h = 2 * 8 * 0.5 * MONTH_S / 3600
-    assert cost["by_category_usd"]["compute"] == pytest.approx(reserved_gpu_h * 1.0)
+    assert cost["by_category_accrued_usd"]["compute"] == pytest.approx(reserved_gpu_h * 1.0)
     overflow_gpu_h = 8 * (500.0 - 0.5 * MONTH_S / 3600)
-    assert cost["by_category_usd"]["compute_overflow"] == pytest.approx(
+    assert cost["by_category_accrued_usd"]["compute_overflow"] == pytest.approx(
         overflow_gpu_h * 2.0, abs=2 * 8 * 2.0
     )

@@ -43,7 +43,7 @@ def test_registry_covers_every_schema_kind_once():
     per_use = {name for name, p in PURCHASES.items() if isinstance(p, PerUse)}
     assert per_use == set(get_args(BurstPurchaseKind))
     rented = {name for name, p in PURCHASES.items() if isinstance(p, Rented)}
-    assert rented == set(get_args(PurchaseKind)) - {"owned"}
+    assert rented == set(get_args(PurchaseKind)) - {"owned", "colocation"}
     for name in rented:  # each rented kind has its price column on the sheet
         assert f"{name}_usd_per_hour" in InstancePrice.model_fields
     assert [name for name, p in PURCHASES.items() if p.lower_bound_counts_jobs] == ["on_demand"]
@@ -77,8 +77,8 @@ def test_each_kind_bills_one_4_gpu_job_of_30_hours(make, cloud_prices):
     ]
     results, report = _report(make, fixed_jobs(1, gpus=4, hours=30, per_hour=100), options)
     assert results.jobs["status"].tolist() == ["completed"]
-    costs = report.summary["options"]
-    compute = {name: costs[name]["by_category_usd"].get("compute") for name in costs}
+    costs = {o.name: o for o in report.summary.options}
+    compute = {name: costs[name]["by_category_accrued_usd"].get("compute") for name in costs}
     assert compute["od"] == pytest.approx(8 * 30 * 2.0, abs=0.01)  # $480
     assert compute["spot"] == pytest.approx(8 * 30 * 0.5, abs=0.01)  # $120, never reclaimed
     # two whole days of one instance from the job's start, clipped to the simulated window
@@ -88,14 +88,14 @@ def test_each_kind_bills_one_4_gpu_job_of_30_hours(make, cloud_prices):
     assert compute["r1"] == pytest.approx(2 * 48 * 8.0)  # both nodes' instances, every hour
     assert compute["r3"] == pytest.approx(2 * 48 * 6.0)
     assert compute["own"] is None
-    assert "compute_overflow" not in costs["r1"]["by_category_usd"]
-    own = costs["own"]["by_category_usd"]
+    assert "compute_overflow" not in costs["r1"]["by_category_accrued_usd"]
+    own = costs["own"]["by_category_accrued_usd"]
     assert own["servers"] == pytest.approx(2 * 100_000 * 48 / HOURS_PER_YEAR)
     assert own["fabric"] == pytest.approx(2 * 10_000 * 48 / HOURS_PER_YEAR)
     assert own["staff"] == pytest.approx(16 / 32 * 120_000 * 48 / HOURS_PER_YEAR)
-    summary = report.summary
-    assert set(summary["break_even_month"]) == {"own"}  # owned against every rented kind
-    assert set(summary["break_even_month"]["own"]) == {"od", "spot", "cb", "r1", "r3"}
+    pairs = {(b.owned, b.rented, b.basis) for b in report.summary.break_even}
+    rented = {"od", "spot", "cb", "r1", "r3"}  # owned against every rented kind, both bases
+    assert pairs == {("own", r, basis) for r in rented for basis in ("cash", "accrued")}
 
 
 @pytest.mark.parametrize(
@@ -121,9 +121,10 @@ def test_reserved_contract_lasts_its_term(make, cloud_prices, term, rate, months
             },
         )
     )
-    cost = price_scenario(loaded, simulate(loaded)).summary["options"]["ri"]
-    assert cost["by_category_usd"]["compute"] == pytest.approx(8 * rate * months * MONTH_S / 3600.0)
-    assert "compute_overflow" not in cost["by_category_usd"]
+    cost = price_scenario(loaded, simulate(loaded)).summary.option("ri")
+    usd = 8 * rate * months * MONTH_S / 3600.0
+    assert cost["by_category_accrued_usd"]["compute"] == pytest.approx(usd)
+    assert "compute_overflow" not in cost["by_category_accrued_usd"]
 
 
 @pytest.mark.parametrize(
@@ -143,7 +144,9 @@ def test_hybrid_bills_burst_jobs_by_the_burst_kind(make, cloud_prices, burst, us
         "burst": {"sheet": "econtest-cloud", "purchase": burst, "wait_limit_hours": 1},
     }
     _, report = _report(make, fixed_jobs(3, gpus=8, hours=2, per_hour=1000), [option], nodes=1)
-    hybrid = report.summary["options"]["hybrid"]
+    hybrid = report.summary.option("hybrid")
     assert hybrid["burst_jobs"] == 2
-    assert hybrid["by_category_usd"]["burst_compute"] == pytest.approx(usd)
-    assert hybrid["by_category_usd"]["servers"] == pytest.approx(100_000 * 48 / HOURS_PER_YEAR)
+    assert hybrid["by_category_accrued_usd"]["burst_compute"] == pytest.approx(usd)
+    assert hybrid["by_category_accrued_usd"]["servers"] == pytest.approx(
+        100_000 * 48 / HOURS_PER_YEAR
+    )

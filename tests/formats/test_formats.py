@@ -124,9 +124,20 @@ def test_results_load_reads_a_v1_run(run_copy: Path) -> None:
         results.tables
     )
     assert len(results.jobs) == results.summary.jobs_submitted
-    # every figure the old release wrote is read back, none dropped or renamed
-    written = json.dumps(results.summary.to_dict(), indent=2, allow_nan=False) + "\n"
-    assert written == (RUN_V1 / "summary.json").read_text()
+    # every figure the old release wrote is read back, none dropped; version 2 renamed the
+    # serving latencies (seconds -> ms) and version 2 of the cost block lists its options
+    old = json.loads((RUN_V1 / "summary.json").read_text())
+    new = results.summary.to_dict()
+    assert new["summary_version"] == 2 and new["training_jobs"] == []
+    assert {k: new[k] for k in old if k not in ("serving", "costs")} == {
+        k: v for k, v in old.items() if k not in ("serving", "costs")
+    }
+    chat_v1, chat = old["serving"]["chat-8b"], new["serving"]["chat-8b"]
+    assert chat["ttft_p50_ms"] == pytest.approx(1000.0 * chat_v1["ttft_s_p50"])
+    assert chat["e2e_p99_ms"] == pytest.approx(1000.0 * chat_v1["e2e_s_p99"])
+    assert chat["goodput_rps"] == chat_v1["goodput_requests_per_s"]
+    assert chat["requests_arrived"] == chat_v1["requests_arrived"]
+    assert [o.name for o in results.summary.costs.options] == list(old["costs"]["options"])
 
 
 def test_report_rebuilds_a_v1_run(runner, run_copy: Path) -> None:

@@ -108,7 +108,8 @@ def test_energy_that_is_not_the_power_integral(clean: Results) -> None:
 
 
 def _costs(total: float, parts: dict[str, float]) -> CostSummary:
-    return cost_summary(options={"own": cost_option(total_usd=total, by_category_usd=parts)})
+    own = cost_option(name="own", cost_accrued_usd=total, by_category_accrued_usd=parts)
+    return cost_summary(options=[own])
 
 
 def test_costs_that_do_not_add_up(clean: Results) -> None:

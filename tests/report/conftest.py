@@ -6,13 +6,19 @@ layers; `synthetic_results` builds every table the report reads, at any size, fr
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
+from simulator.cli import app
 from simulator.results import Results
+from simulator.schema.provenance import PriceUsed, Provenance
+from simulator.schema.run_summary import TimeBreakdownHours, TrainingJobSummary
+from tests.conftest import REPO
 from tests.summaries import cost_option, cost_summary, run_summary, service_summary
 
 PAYLOAD = "<script>window.__pwned=1</script>"
@@ -106,40 +112,209 @@ def _events(rng: np.random.Generator, jobs: pd.DataFrame) -> pd.DataFrame:
     return events.reset_index(drop=True)
 
 
-def cost_tables(months: int = 36) -> dict[str, pd.DataFrame]:
-    """cost_options, cost_monthly and cost_cumulative for a cloud and an owned option."""
-    options = ["aws-p5-on-demand", "own-hgx-h100"]
+OPTIONS = ("aws-p5-on-demand", "own-hgx-h100")
+
+
+def cost_tables(months: int = 36, last_days: float = 30.4375) -> dict[str, pd.DataFrame]:
+    """cost_options, cost_monthly and cost_cumulative (the contract's columns) for a cloud and
+    an owned option; the last month bucket is `last_days` long."""
     monthly = []
-    for option in options:
+    days = [30.4375] * (months - 1) + [last_days]
+    for option in OPTIONS:
         for month in range(1, months + 1):
+            share = days[month - 1] / 30.4375
             if option.startswith("own"):
-                spend = {"capex": 5e6 if month == 1 else 0.0, "power": 6e4, "facility": 4e4}
+                spend = {"depreciation": 1.4e5 * share, "power": 6e4 * share, "facility": 4e4}
+                cash = 5e6 if month == 1 else 1e5 * share
             else:
-                spend = {"compute": 4e5, "storage": 1e4}
+                spend = {"compute": 4e5 * share, "storage": 1e4 * share}
+                cash = sum(spend.values())
             monthly += [
-                {"option": option, "month": month, "category": c, "usd": u}
+                {
+                    "option": option,
+                    "month": month,
+                    "days": days[month - 1],
+                    "basis": "accrued",
+                    "category": c,
+                    "usd": u,
+                }
                 for c, u in spend.items()
             ]
+            monthly.append(
+                {
+                    "option": option,
+                    "month": month,
+                    "days": days[month - 1],
+                    "basis": "cash",
+                    "category": "cash",
+                    "usd": cash,
+                }
+            )
     monthly_df = pd.DataFrame(monthly)
-    by_month = monthly_df.groupby(["option", "month"], as_index=False)["usd"].sum()
-    by_month["cumulative_usd"] = by_month.groupby("option")["usd"].cumsum()
-    totals = by_month.groupby("option")["usd"].sum()
+    by = monthly_df.pivot_table(
+        index=["option", "month", "days"], columns="basis", values="usd", aggfunc="sum"
+    ).reset_index()
+    by = by.sort_values(["option", "month"])
+    by["cumulative_cash_usd"] = by.groupby("option")["cash"].cumsum()
+    by["cumulative_accrued_usd"] = by.groupby("option")["accrued"].cumsum()
+    totals = by.groupby("option")[["cash", "accrued"]].sum()
     return {
         "cost_options": pd.DataFrame(
             {
-                "option": options,
+                "name": list(OPTIONS),
                 "sheet": ["aws", "onprem-hgx-h100"],
                 "purchase": ["on_demand", "owned"],
-                "total_usd": [float(totals[o]) for o in options],
-                "usd_per_gpu_hour": [3.9, 2.1],
-                "usd_per_goodput_gpu_hour": [4.3, 2.4],
-                "energy_mwh": [100.0, 100.0],
-                "carbon_t": [37.0, 37.0],
+                "cost_cash_usd": [float(totals.loc[o, "cash"]) for o in OPTIONS],
+                "cost_accrued_usd": [float(totals.loc[o, "accrued"]) for o in OPTIONS],
             }
         ),
         "cost_monthly": monthly_df,
-        "cost_cumulative": by_month[["option", "month", "cumulative_usd"]],
+        "cost_cumulative": by[
+            ["option", "month", "days", "cumulative_cash_usd", "cumulative_accrued_usd"]
+        ].reset_index(drop=True),
     }
+
+
+def costs_block(tables: dict[str, pd.DataFrame]) -> Any:
+    """summary.costs (contract CostSummary) matching `cost_tables`: on-demand cheapest accrued,
+    owning cheapest in cash net of resale, owning cheapest in cash."""
+    options_table = tables["cost_options"].set_index("name")
+    options = []
+    for name in OPTIONS:
+        cash = float(options_table.loc[name, "cost_cash_usd"])
+        residual = 2e6 if name.startswith("own") else 0.0
+        options.append(
+            cost_option(
+                name=name,
+                sheet=str(options_table.loc[name, "sheet"]),
+                purchase=str(options_table.loc[name, "purchase"]),
+                billing="per instance-second" if name.startswith("aws") else "owned",
+                cost_cash_usd=cash,
+                cost_accrued_usd=float(options_table.loc[name, "cost_accrued_usd"]),
+                residual_value_usd=residual,
+                net_cash_usd=cash - residual,
+                usd_per_gpu_hour_cash=3.9,
+                usd_per_gpu_hour_accrued=3.1,
+            )
+        )
+    by_cash = min(options, key=lambda o: o.cost_cash_usd).name
+    by_accrued = min(options, key=lambda o: o.cost_accrued_usd).name
+    by_net = min(options, key=lambda o: o.net_cash_usd).name
+    return cost_summary(
+        horizon_months=36.0,
+        simulated_months=1.0,
+        options=options,
+        cheapest={"cash": by_cash, "accrued": by_accrued, "net_cash": by_net},
+        break_even=[
+            {
+                "owned": "own-hgx-h100",
+                "rented": "aws-p5-on-demand",
+                "basis": "cash",
+                "month": 14,
+                "beat_utilization": 0.3,
+            },
+            {
+                "owned": "own-hgx-h100",
+                "rented": "aws-p5-on-demand",
+                "basis": "accrued",
+                "month": None,
+                "beat_utilization": 0.6,
+            },
+        ],
+    )
+
+
+def training_job(name: str = "pretrain", **figures: Any) -> TrainingJobSummary:
+    """A finished training job's answers; `figures` override."""
+    values: dict[str, Any] = {
+        "name": name,
+        "status": "completed",
+        "num_gpus": 1024,
+        "submit_day": 0.0,
+        "start_day": 0.5,
+        "finish_day": 21.25,
+        "finish_date": "2027-01-22",
+        "time_to_train_days": 21.25,
+        "progress": 1.0,
+        "tokens_per_s": 1.5e6,
+        "mfu": 0.41,
+        "goodput": 0.95,
+        "deadline_days": None,
+        "met_deadline": None,
+        "time_breakdown_h": TimeBreakdownHours(
+            queued=12.0,
+            computing=480.0,
+            checkpointing=5.0,
+            restarting=3.0,
+            lost_work=6.0,
+            waiting_for_capacity=4.0,
+        ),
+    }
+    return TrainingJobSummary.model_validate({**values, **figures})
+
+
+def provenance(overrides: list[str] | None = None) -> Provenance:
+    """A provenance block with the given --set strings."""
+    return Provenance(
+        infrasim_version="0.0.0-test",
+        lock_sha256="ab" * 32,
+        python="3.11.9",
+        seed=0,
+        scenario_file="synthetic.yaml",
+        scenario_sha256="cd" * 32,
+        overrides=overrides or [],
+        profiles=[],
+        prices=[
+            PriceUsed(sheet="aws", source="a price page", as_of="2024-06", age_days=900, stale=True)
+        ],
+        warnings=[],
+    )
+
+
+def assumptions(name: str) -> pd.DataFrame:
+    """The assumptions sheet `infrasim run` saves: scenario values, then profile values."""
+    rows = [
+        ("scenario", "name", "name", name, "name", "scenario synthetic.yaml", "as run"),
+        (
+            "scenario",
+            "description",
+            "description",
+            "Train it once; how long, what cost?",
+            "description",
+            "scenario synthetic.yaml",
+            "as run",
+        ),
+        (
+            "scenario",
+            "cluster",
+            "cluster.pools[0].count",
+            "128",
+            "cluster.pools[0].count",
+            "scenario synthetic.yaml",
+            "as run",
+        ),
+        (
+            "scenario",
+            "cluster",
+            "cluster.pools[0].name",
+            "main",
+            "cluster.pools[0].name",
+            "scenario synthetic.yaml",
+            "as run",
+        ),
+        (
+            "scenario",
+            "failures",
+            "failures.gpu_failure_rate_per_hour",
+            "1e-05",
+            "failures.gpu_failure_rate_per_hour",
+            "scenario synthetic.yaml",
+            "as run",
+        ),
+        ("node", "node-x", "tdp_w", "10200", "", f"a datasheet, {PAYLOAD}", "2024-06"),
+        ("pricing", "aws", "usd_per_gpu_hour", "3.9", "", 'the "price" page, p. 3', "2024-06"),
+    ]
+    return pd.DataFrame(rows, columns=["group", "item", "field", "value", "key", "source", "as_of"])
 
 
 def serving_tables(
@@ -185,6 +360,9 @@ def synthetic_results(
     serving: bool = False,
     requests: int = 2000,
     seed: int = 0,
+    training: list[TrainingJobSummary] | None = None,
+    overrides: list[str] | None = None,
+    last_month_days: float = 30.4375,
 ) -> Results:
     """A Results with every table the report reads, built from `seed`."""
     rng = np.random.default_rng(seed)
@@ -240,18 +418,27 @@ def synthetic_results(
             }
         ),
     }
+    tables["assumptions"] = assumptions(name)
+    summary["training_jobs"] = training if training is not None else [training_job()]
+    summary["provenance"] = provenance(overrides)
     if costs:
-        tables.update(cost_tables())
-        summary["costs"] = cost_summary(
-            options={"aws-p5-on-demand": cost_option(), "own-hgx-h100": cost_option()},
-            break_even_month={"own-hgx-h100": {"aws-p5-on-demand": 14}},
-            cheapest="own-hgx-h100",
-        )
+        tables.update(cost_tables(last_days=last_month_days))
+        summary["costs"] = costs_block(tables)
     if serving:
         tables.update(serving_tables(rng, requests, horizon_s))
         summary["serving"] = {
             "chat": service_summary(
-                ttft_s_p50=0.3, ttft_s_p99=0.9, slo_attainment=0.97, output_tokens_per_s=1.2e4
+                ttft_p50_ms=300.0,
+                ttft_p90_ms=610.0,
+                ttft_p99_ms=900.0,
+                tpot_p50_ms=30.0,
+                tpot_p90_ms=41.0,
+                tpot_p99_ms=52.0,
+                e2e_p50_ms=6100.0,
+                e2e_p90_ms=9900.0,
+                e2e_p99_ms=15000.0,
+                slo_attainment=0.97,
+                output_tokens_per_s=1.2e4,
             )
         }
     return Results(
@@ -267,3 +454,20 @@ def synthetic_results(
 def full_results() -> Results:
     """A small run with cost and serving tables and a hostile scenario name."""
     return synthetic_results(name=f"plan {PAYLOAD}", costs=True, serving=True)
+
+
+SHIPPED = ("llama3-70b-pretrain-h100", "llama3-70b-serving-h200")
+
+
+@pytest.fixture(scope="session")
+def shipped_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each shipped scenario run once through `infrasim run --out` (name -> directory)."""
+    out = tmp_path_factory.mktemp("shipped")
+    runs = {}
+    for name in SHIPPED:
+        result = CliRunner().invoke(
+            app, ["run", str(REPO / "scenarios" / f"{name}.yaml"), "--out", str(out / name)]
+        )
+        assert result.exit_code == 0, result.output
+        runs[name] = out / name
+    return runs

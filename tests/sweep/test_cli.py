@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 import pandas as pd
-from plotly.offline import get_plotlyjs
 
 from simulator.cli import app
+from simulator.report.page import plotly_js
 from tests.sweep.conftest import PROFILES
 
 
@@ -30,7 +30,7 @@ def test_sweep_writes_table_and_page(runner, write_spec, tmp_path) -> None:
         "status",
     ]
     html = (out / "report.html").read_text()
-    assert html.count(get_plotlyjs()) == 1
+    assert html.count(plotly_js()) == 1
     assert re.findall(r"<h2>(.*?)</h2>", html) == [
         "Summary",
         "Pareto front",

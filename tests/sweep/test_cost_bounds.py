@@ -14,7 +14,7 @@ from simulator.results import simulate
 from simulator.scenario import load_scenario
 from simulator.sweep import load_sweep, search
 from simulator.sweep.bounds import analytical_bounds
-from simulator.sweep.worker import flatten, time_to_train
+from simulator.sweep.worker import flatten, time_to_train, with_v1_cost_names
 from tests.conftest import write_yaml
 from tests.economics.conftest import PROFILES as ECON_PROFILES
 from tests.sweep.conftest import PROFILES, base_data
@@ -66,12 +66,13 @@ def test_no_simulated_run_costs_less_than_its_bound(base, catalog) -> None:
         loaded = load_scenario(base, catalog, settings)
         bounds = analytical_bounds(loaded, finished={"train"})
         costs = [k for k in bounds if k.startswith("costs.")]
-        assert len(costs) == len(OPTIONS) + 1  # every total, and the on-demand training run
+        # cash, accrued (and version 1's total_usd) per option, and the on-demand training run
+        assert len(costs) == 3 * len(OPTIONS) + 1
         for seed in (1, 2):
             results = simulate(loaded, seed=seed)
             assert time_to_train(results)["time_to_train_h.train"] is not None  # finished
             report = price_scenario(loaded, results)
-            figures = flatten({"costs": report.summary.to_dict()})
+            figures = with_v1_cost_names(flatten({"costs": report.summary.to_dict()}))
             for key in costs:
                 assert figures[key] >= bounds[key][0], (settings, seed, key)
                 checked += 1
@@ -83,7 +84,7 @@ def test_no_simulated_run_costs_less_than_its_bound(base, catalog) -> None:
         assert bounds["costs.options.ondemand.training_runs_usd.train"][0] > 0
         cut_short = "pricing.horizon_months=0.01" in settings
         assert (bounds["costs.options.ondemand.total_usd"][0] > egress_only) != cut_short
-    assert checked == 12 * 2 * (len(OPTIONS) + 1)
+    assert checked == 12 * 2 * (3 * len(OPTIONS) + 1)
 
 
 def test_energy_floor_only_without_failures(base, catalog) -> None:
@@ -92,8 +93,8 @@ def test_energy_floor_only_without_failures(base, catalog) -> None:
     for failures in ("false", "true"):
         loaded = load_scenario(base, catalog, [f"policies.failures.enabled={failures}"])
         owned[failures] = analytical_bounds(loaded)["costs.options.owned.total_usd"][0]
-        actual = flatten(
-            {"costs": price_scenario(loaded, simulate(loaded, seed=1)).summary.to_dict()}
+        actual = with_v1_cost_names(
+            flatten({"costs": price_scenario(loaded, simulate(loaded, seed=1)).summary.to_dict()})
         )
         electricity[failures] = actual["costs.options.owned.by_category_usd.electricity"]
     floor = owned["false"] - owned["true"]  # the fixed part is the same; only energy differs
@@ -151,5 +152,5 @@ def test_budget_prunes_only_points_over_it(tmp_path, catalog) -> None:
     for point in (sweep.points[2], sweep.points[3]):
         loaded = load_scenario(sweep.base_path, catalog, list(point.settings))
         report = price_scenario(loaded, simulate(loaded, seed=1))
-        assert report.summary["options"]["owned"]["total_usd"] > budget
+        assert report.summary.option("owned").cost_accrued_usd > budget
         assert not math.isnan(table.loc[point.index, "budget_bound"])

@@ -13,6 +13,7 @@ from typing import get_args
 
 from simulator.economics.purchases.base import BASE, Purchase
 from simulator.economics.purchases.capacity_block import CapacityBlock
+from simulator.economics.purchases.colocation import Colocation
 from simulator.economics.purchases.on_demand import OnDemand
 from simulator.economics.purchases.owned import Owned
 from simulator.economics.purchases.rented import PerUse, Rented
@@ -24,6 +25,7 @@ __all__ = [
     "BASE",
     "PURCHASES",
     "CapacityBlock",
+    "Colocation",
     "OnDemand",
     "Owned",
     "PerUse",
@@ -38,9 +40,11 @@ __all__ = [
 
 _PER_USE: tuple[PerUse, ...] = (OnDemand(), Spot(), CapacityBlock())
 
+_BURSTS: dict[str, PerUse] = {p.kind: p for p in _PER_USE}
+
 PURCHASES: dict[str, Purchase] = {
     p.kind: p
-    for p in (*_PER_USE, Reserved1yr(), Reserved3yr(), Owned({p.kind: p for p in _PER_USE}))
+    for p in (*_PER_USE, Reserved1yr(), Reserved3yr(), Owned(_BURSTS), Colocation(_BURSTS))
 }
 """kind name -> the one instance that prices it"""
 

@@ -28,11 +28,14 @@ def price_hybrid(
     energy: EnergyCost,
     pue: float,
     burst_kind: PerUse,
+    *,
+    colocated: bool,
 ) -> OptionCost:
-    """Owned fleet plus burst jobs billed on the burst sheet as `burst_kind` bills them."""
+    """Owned fleet plus burst jobs billed on the burst sheet as `burst_kind` bills them
+    (on both bases alike: burst jobs are paid as they run)."""
     burst = option.burst
     assert burst is not None  # Owned routes only hybrid options here
-    cost = price_onprem(loaded, option, where, usage, energy)
+    cost = price_onprem(loaded, option, where, usage, energy, colocated=colocated)
     mask = usage.jobs["burst"].astype(bool)
     compute, per_job = burst_kind.compute(
         loaded,
@@ -43,8 +46,7 @@ def price_hybrid(
         mask,
     )
     cost.add("burst_compute", compute, variable=True)
-    assert cost.cash is not None
-    cost.cash = cost.cash + compute
+    cost.billing += f"; burst jobs {burst_kind.kind} on {burst.sheet}"
     cost.burst_jobs = int(mask.sum())
     burst_kwh = (
         float(usage.jobs.loc[mask, "energy_kwh"].sum())

@@ -1,4 +1,5 @@
-"""Owned: capital and running costs of the simulated fleet (`simulator.economics.onprem`).
+"""Owned: capital and running costs of the simulated fleet (`simulator.economics.onprem`),
+in a hall built for it (`Colocation`, a subclass, rents the hall instead).
 
 With a `burst` the option is hybrid: it is costed on a run of its own in which jobs that wait
 past `burst.wait_limit_hours` run in the cloud, and those jobs are billed on the burst sheet by
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import ClassVar
 
 from simulator.economics.energy import EnergyCost
 from simulator.economics.ledger import OptionCost
@@ -25,9 +27,11 @@ from simulator.schema.scenario import CloudBurst, PriceOption
 
 
 class Owned(Purchase):
-    """Bought outright, optionally bursting to a cloud."""
+    """Bought outright in a hall built for it, optionally bursting to a cloud."""
 
     kind = "owned"
+    colocated: ClassVar[bool] = False
+    """whether the hall is rented per kW-month (`Colocation`) instead of built"""
 
     def __init__(self, bursts: Mapping[str, PerUse]) -> None:
         self.bursts = dict(bursts)
@@ -57,9 +61,29 @@ class Owned(Purchase):
     ) -> OptionCost:
         if option.burst is not None:
             burst_kind = self.bursts[option.burst.purchase]
-            return price_hybrid(loaded, option, where, usage, energy, site.pue, burst_kind)
+            return price_hybrid(
+                loaded,
+                option,
+                where,
+                usage,
+                energy,
+                site.pue,
+                burst_kind,
+                colocated=self.colocated,
+            )
         _no_burst_jobs(loaded, where, usage)
-        return price_onprem(loaded, option, where, usage, energy)
+        return self.price_fleet(loaded, option, where, usage, energy)
+
+    def price_fleet(
+        self,
+        loaded: LoadedScenario,
+        option: PriceOption,
+        where: str,
+        usage: Usage,
+        energy: EnergyCost,
+    ) -> OptionCost:
+        """The owned fleet alone (no burst jobs): what a sweep's cost bound prices too."""
+        return price_onprem(loaded, option, where, usage, energy, colocated=self.colocated)
 
 
 def _no_burst_jobs(loaded: LoadedScenario, where: str, usage: Usage) -> None:

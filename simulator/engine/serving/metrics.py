@@ -115,6 +115,11 @@ def service_summary(
             "mean_batch_size": area / busy if busy > 0 else 0.0,
             "mean_requests_in_system": svc.area * rate,
             "replicas_peak": svc.peak_replicas,
+            # replicas held on average: GPU time (loading weights included) over the GPUs one
+            # replica takes
+            "replicas_mean": (
+                gpu_seconds / (svc.gpus_per_replica * duration_s) if duration_s > 0 else math.nan
+            ),
             "scale_ups": svc.autoscaler.scale_ups if svc.autoscaler else 0,
             "scale_downs": svc.autoscaler.scale_downs if svc.autoscaler else 0,
             "duration_s": duration_s,

@@ -8,7 +8,15 @@ from plotly.subplots import make_subplots
 
 from simulator.report.downsample import counts_per_bucket, histogram
 from simulator.report.escape import label
-from simulator.report.figures import COLORS, TimeAxis, add_level, add_step, figure
+from simulator.report.figures import (
+    COLORS,
+    TimeAxis,
+    add_level,
+    add_step,
+    constant_value,
+    figure,
+    quantity,
+)
 from simulator.report.page import Section
 from simulator.results import Results
 
@@ -32,6 +40,14 @@ def gpu_timeline(results: Results) -> list[Section]:
         return []
     end = horizon_s(results)
     axis = TimeAxis.for_horizon(end)
+    title = "GPU allocation and busy time"
+    allocated, busy = constant_value(tl["allocated_gpus"]), constant_value(tl["busy_gpus"])
+    if allocated is not None and busy is not None:
+        sentence = (
+            f"{quantity(allocated, 'GPUs')} were allocated and {quantity(busy, '')} busy all "
+            f"run, of {results.summary.total_gpus:,}."
+        )
+        return [Section(title, sentence)]
     fig = figure(axis.title, "GPUs")
     add_step(fig, tl, "allocated_gpus", "allocated", axis, end, COLORS[0])
     add_step(fig, tl, "busy_gpus", "busy (computing)", axis, end, COLORS[2])
@@ -42,7 +58,7 @@ def gpu_timeline(results: Results) -> list[Section]:
         "GPUs allocated to jobs and GPUs actually computing over time; the gap is time lost to "
         "checkpoints, restarts and idle allocations."
     )
-    return [Section("GPU allocation and busy time", sentence, figure=fig)]
+    return [Section(title, sentence, figure=fig)]
 
 
 def queue(results: Results) -> list[Section]:
@@ -51,19 +67,44 @@ def queue(results: Results) -> list[Section]:
     tl = results.timeline
     end = horizon_s(results)
     axis = TimeAxis.for_horizon(end)
-    if not tl.empty:
-        fig = figure(axis.title, "jobs waiting")
-        add_step(fig, tl, "queue_length", "queue length", axis, end, COLORS[1])
-        sentence = "Jobs waiting for GPUs over time."
-        out.append(Section("Queue length", sentence, figure=fig))
+    if not tl.empty and "queue_length" in tl:
+        flat = constant_value(tl["queue_length"])
+        if flat == 0:
+            out.append(Section("Queue length", "The queue was empty all run: no job waited."))
+        elif flat is not None:
+            sentence = f"The queue held {quantity(flat, 'jobs')} all run."
+            out.append(Section("Queue length", sentence))
+        else:
+            fig = figure(axis.title, "jobs waiting")
+            add_step(fig, tl, "queue_length", "queue length", axis, end, COLORS[1])
+            sentence = "Jobs waiting for GPUs over time."
+            out.append(Section("Queue length", sentence, figure=fig))
     waits = results.jobs["wait_s"].to_numpy(dtype=float) if "wait_s" in results.jobs else []
-    centres, counts = histogram(np.asarray(waits) / 3600.0, bins=50)
-    if len(counts):
+    hours = np.asarray(waits, dtype=float) / 3600.0
+    hours = hours[np.isfinite(hours)]
+    centres, counts = histogram(hours, bins=50)
+    title = "Wait-time distribution"
+    if len(hours) and int(np.count_nonzero(counts)) <= 1:
+        out.append(Section(title, _one_wait(hours)))
+    elif len(counts):
         fig = figure("wait before first start (hours)", "jobs", hovermode="closest")
         fig.add_trace(go.Bar(x=centres, y=counts, name="jobs", marker={"color": COLORS[1]}))
         sentence = "How long jobs waited between submission and first start, as a histogram."
-        out.append(Section("Wait-time distribution", sentence, figure=fig))
+        out.append(Section(title, sentence, figure=fig))
     return out
+
+
+def _one_wait(hours: np.ndarray) -> str:
+    """The sentence for waits that fill one histogram bar."""
+    low, high = float(hours.min()), float(hours.max())
+    if len(hours) == 1:
+        return f"The only job waited {quantity(low, 'hours')} before its first start."
+    if low == high:
+        return f"All {len(hours):,} jobs waited {quantity(low, 'hours')} before their first start."
+    return (
+        f"All {len(hours):,} jobs waited between {quantity(low, 'hours')} and "
+        f"{quantity(high, 'hours')} before their first start."
+    )
 
 
 def gantt(results: Results) -> list[Section]:
@@ -77,6 +118,16 @@ def gantt(results: Results) -> list[Section]:
     end = horizon_s(results)
     axis = TimeAxis.for_horizon(end)
     title = "Job timeline (Gantt)"
+    if len(started) == 1:
+        job = started.iloc[0]
+        stop_s = end if job["end_s"] != job["end_s"] else float(job["end_s"])
+        sentence = (
+            f"One job ran: {job['name']} on {int(job['num_gpus']):,} GPUs from "
+            f"{axis.unit} "
+            f"{float(job['start_s']) * axis.scale:,.2f} to {stop_s * axis.scale:,.2f} "
+            f"({job['status']})."
+        )
+        return [Section(title, sentence)]
     if len(started) > GANTT_MAX_JOBS:
         sentence = "One bar per job from first start to end."
         note = (

@@ -34,11 +34,36 @@ def power(results: Results) -> list[Section]:
     return [Section("Power", sentence, figure=fig)]
 
 
+RACK_SHOWN = (
+    "pool",
+    "node",
+    "nodes",
+    "nodes_per_rack",
+    "node_max_kw",
+    "rack_kw_all_at_max",
+    "active_nodes_per_rack_cap",
+    "cooling",
+    "cooling_limit_kw",
+)
+
+
 def racks(results: Results) -> list[Section]:
     """kW per rack with every node at full draw, the engine's cap, and the cooling limit."""
     table = results.tables.get("racks")
     if table is None or table.empty:
         return []
+    shown = table[[c for c in RACK_SHOWN if c in table]]
+    title = "Rack density and cooling"
+    if len(table) == 1:  # one pool: two bars and a marker say less than a sentence
+        r = table.iloc[0]
+        sentence = (
+            f"Pool {r['pool']}: {int(r['nodes_per_rack'])} nodes per rack draw "
+            f"{float(r['rack_kw_all_at_max']):,.1f} kW at their maximum against a "
+            f"{float(r['cooling_limit_kw']):,.1f} kW {r['cooling']} cooling limit; the engine "
+            f"lets {int(r['active_nodes_per_rack_cap'])} run at once "
+            f"({float(r['rack_kw_cap']):,.1f} kW)."
+        )
+        return [Section(title, sentence, table=shown)]
     pools = [label(p) for p in table["pool"]]
     fig = figure("node pool", "kW per rack", barmode="group", hovermode="closest")
     fig.add_trace(
@@ -70,20 +95,7 @@ def racks(results: Results) -> list[Section]:
         "Rack power density per node pool with every node at its maximum draw, and the share "
         "the engine lets run at once, against the facility's cooling limit per rack."
     )
-    shown = table[
-        [
-            "pool",
-            "node",
-            "nodes",
-            "nodes_per_rack",
-            "node_max_kw",
-            "rack_kw_all_at_max",
-            "active_nodes_per_rack_cap",
-            "cooling",
-            "cooling_limit_kw",
-        ]
-    ]
-    return [Section("Rack density and cooling", sentence, figure=fig, table=shown, height_px=360)]
+    return [Section(title, sentence, figure=fig, table=shown, height_px=360)]
 
 
 def sections(results: Results) -> list[Section]:

@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 
 from simulator.report.downsample import cdf
 from simulator.report.escape import label
-from simulator.report.figures import COLORS, TimeAxis, add_step, figure
+from simulator.report.figures import COLORS, TimeAxis, add_step, constant_value, figure, quantity
 from simulator.report.page import Section
 from simulator.report.sections.cluster import horizon_s
 from simulator.results import Results
@@ -76,17 +76,19 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
 
 
 def service_table(results: Results) -> pd.DataFrame | None:
-    """`summary.serving` flattened to one row per service (None when absent)."""
+    """`summary.serving` flattened: one row per figure, one column per service (a row per
+    service would be some forty columns wide); None when nothing was served."""
     serving = results.summary.serving
     if not serving:
         return None
-    rows = []
+    columns: dict[str, dict[str, Any]] = {}
     for service in sorted(serving):
-        row: dict[str, Any] = {"service": service}
-        _flatten("", serving[service].to_dict(), row)
-        rows.append(row)
-    frame = pd.DataFrame(rows)
-    return frame[["service"] + sorted(c for c in frame.columns if c != "service")]
+        values: dict[str, Any] = {}
+        _flatten("", serving[service].to_dict(), values)
+        columns[service] = values
+    figures = list(dict.fromkeys(k for values in columns.values() for k in values))
+    rows = [{"figure": f, **{s: v.get(f) for s, v in columns.items()}} for f in figures]
+    return pd.DataFrame(rows, columns=["figure", *columns])
 
 
 def timeline(results: Results) -> list[Section]:
@@ -104,29 +106,40 @@ def timeline(results: Results) -> list[Section]:
             "Batch size over time",
             "requests in the running batch",
             "Requests batched together on the service's replicas over time, per service.",
+            "The running batch held {v} requests all run.",
         ),
         (
             ("replicas",),
             "Replicas over time",
             "replicas",
             "Serving replicas of each service over time (autoscaling when enabled).",
+            "The service ran {v} replicas all run (no scaling).",
         ),
         (
             ("queue",),
             "Serving queue over time",
             "requests waiting",
             "Requests waiting for a replica over time, per service.",
+            "{v} requests waited for a replica all run.",
         ),
         (
             ("kv_utilization",),
             "KV-cache use over time",
             "fraction of KV cache",
             "Fraction of the KV cache in use over time, per service.",
+            "The KV cache stayed at {v} of its capacity all run.",
         ),
     ]
-    for candidates, title, y_title, sentence in panels:
+    for candidates, title, y_title, sentence, flat_sentence in panels:
         column = next((c for c in candidates if c in tl), None)
         if column is None:
+            continue
+        flat = constant_value(tl[column])
+        if flat is not None:  # one flat line per service: a sentence says it
+            if column == "queue" and flat == 0:
+                out.append(Section(title, "The serving queue was empty all run."))
+            else:
+                out.append(Section(title, flat_sentence.format(v=quantity(flat, ""))))
             continue
         fig = figure(axis.title, y_title)
         for i, service in enumerate(services):

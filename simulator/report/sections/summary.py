@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from simulator.report.answers import usd
 from simulator.report.escape import text
 from simulator.report.page import Section
 from simulator.results import Results
@@ -33,25 +32,15 @@ def goodput(results: Results) -> float | None:
     return float(useful / run) if run > 0 else None
 
 
-def cheapest(results: Results) -> tuple[str, float] | None:
-    """(option, total USD) of the cheapest cost option, if costs were computed."""
-    options = results.tables.get("cost_options")
-    if options is None or options.empty:
-        return None
-    totals = options[np.isfinite(options["total_usd"].astype(float))]
-    if totals.empty:
-        return None
-    best = totals.sort_values(["total_usd", "option"], kind="stable").iloc[0]
-    return str(best["option"]), float(best["total_usd"])
-
-
 def headline(results: Results) -> list[tuple[str, str]]:
     """(label, value) pairs for the summary cards, in display order."""
     s = results.summary
     cards: list[tuple[str, str]] = []
-    best = cheapest(results)
-    if best is not None:
-        cards.append((f"cheapest option ({best[0]})", f"${best[1]:,.0f}"))
+    costs = s.costs
+    if costs is not None and costs.options:
+        cash, accrued = costs.option(costs.cheapest.cash), costs.option(costs.cheapest.accrued)
+        cards.append(("cheapest in cash", f"{usd(cash.cost_cash_usd)} ({cash.name})"))
+        cards.append(("cheapest accrued", f"{usd(accrued.cost_accrued_usd)} ({accrued.name})"))
     cards += [
         ("facility energy", _num(s.facility_energy_kwh, "MWh", 1e-3)),
         ("carbon", _num(s.carbon_kg, "t CO2e", 1e-3)),
@@ -90,4 +79,4 @@ def sections(results: Results) -> list[Section]:
         f"{s.horizon_days:g} days: cost, energy, carbon, utilization, goodput "
         "and service levels."
     )
-    return [Section("Summary", sentence, html=cards_html(headline(results)))]
+    return [Section("Run in figures", sentence, html=cards_html(headline(results)))]
