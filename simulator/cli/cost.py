@@ -28,6 +28,7 @@ from simulator.cli.common import (
     print_warnings,
 )
 from simulator.economics import attach_costs
+from simulator.economics.months import MONTH_S
 from simulator.errors import InputError, Problem
 from simulator.provenance import provenance_warnings
 from simulator.results import simulate
@@ -63,7 +64,7 @@ def cost_table(costs: CostSummary) -> Table:
         else f"over {costs.horizon_months:g} months"
     )
     table = Table(
-        title=f"costs {span} (simulated {costs.simulated_months:.1f} months)",
+        title=f"costs {span} (simulated {_simulated(costs.simulated_months)})",
         box=box.SIMPLE,
         title_justify="left",
     )
@@ -119,6 +120,16 @@ def break_even_line(costs: CostSummary, b: BreakEven) -> str:
     else:
         beat = f"owning wins above {u:.0%} utilization"
     return f"{b.owned} vs {b.rented} {span}, {b.basis} basis: {when}; {beat}"
+
+
+def _simulated(months: float) -> str:
+    """The simulated window in a unit that shows it (a one-hour serving run is not 0.0 months)."""
+    days = months * MONTH_S / 86400.0
+    if days >= 60:
+        return f"{months:.1f} months"
+    if days >= 2:
+        return f"{days:.1f} days"
+    return f"{days * 24:.1f} hours"
 
 
 def cost_lines(costs: CostSummary | None, width: int = 180) -> list[str]:

@@ -198,5 +198,8 @@ def headline_lines(s: RunSummary) -> list[str]:
 
 
 def answer_lines(s: RunSummary) -> list[str]:
-    """Headline, training answers and serving answers (costs are added by the caller)."""
-    return headline_lines(s) + training_lines(s.training_jobs) + serving_lines(s)
+    """The run's title, then the answers (training, serving), then the cluster's six lines
+    (costs are added by the caller): the question's answer comes first."""
+    title, *cluster = headline_lines(s)
+    answers = training_lines(s.training_jobs) + serving_lines(s)
+    return [title, *answers, "cluster:", *cluster]

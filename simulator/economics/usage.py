@@ -169,6 +169,18 @@ class Usage:
         last = np.append(times[1:] != times[:-1], True)  # keep the level after each instant
         return times[last], level[last]
 
+    def jobs_kwh(self, mask: pd.Series | None = None) -> float:
+        """IT energy of the (selected) jobs over the cost horizon: each job's simulated energy
+        follows its GPU-hours month by month (`gpu_hours_by_month`), so a horizon shorter than
+        the run (project mode) keeps only what fell inside it, and a longer one repeats the
+        window, as every other cost does."""
+        held = self.intervals if mask is None else self.intervals[mask]
+        per_gpu_hour = self.jobs.set_index("job_id")["energy_kwh"] / self.jobs.set_index("job_id")[
+            "gpu_hours"
+        ].where(lambda h: h > 0)
+        scale = held["job_id"].map(per_gpu_hour).fillna(0.0)
+        return float(self.gpu_hours_by_month(mask, scale).sum())
+
     def delivered_gpu_hours(self) -> float:
         """GPU-hours the workload held over the cost horizon."""
         return float(self.gpu_hours_by_month().sum())

@@ -14,7 +14,7 @@ the point could have, so the bound and the real figure come from the same code a
   `Rented.bill` on an empty usage); overflow on demand and storage only add to it.
 - **On demand** (the kinds whose `lower_bound_counts_jobs` is set): egress, plus for each
   training job known to finish its fewest GPU-hours (steps x best-case step time, on the
-  cheapest pool it may use, GPUs rounded up to whole instances) at the instance price,
+  cheapest pool it may use; its own GPUs, since packed jobs share instances) at the price,
   scaled as the cost calendar scales a simulated window to the horizon. A job that never
   starts costs nothing, so a job's share counts only when the caller passes it in
   `finished`: a search does so for jobs whose time-to-train a constraint caps, since a run
@@ -129,8 +129,11 @@ def _job_floors(
         run_usd, window_usd = math.inf, math.inf
         for pool, floor_s in by_pool.items():
             inst = instances[pool]
-            billed = math.ceil(job.num_gpus / inst.gpus_per_instance) * inst.gpus_per_instance
-            usd_per_s = billed * usd_per_gpu_hour(loaded, inst, option.purchase, sheet.id, where)
+            # the job's own GPUs, not whole instances: jobs packed onto shared instances, or a
+            # sheet renting single GPUs, may pay for no more than these
+            usd_per_s = job.num_gpus * usd_per_gpu_hour(
+                loaded, inst, option.purchase, sheet.id, where
+            )
             usd_per_s /= HOUR_S
             run_usd = min(run_usd, usd_per_s * floor_s)
             window_usd = min(window_usd, usd_per_s * max(0.0, floor_s - past_horizon_s) * stretch)

@@ -95,3 +95,14 @@ def test_project_mode_takes_no_horizon(make):
     with pytest.raises(InputError) as err:
         price_scenario(loaded, simulate(loaded), horizon_months=4)
     assert err.value.problems[0].file == "--horizon"
+
+
+def test_rented_energy_is_the_jobs_draw_when_the_project_ends_before_the_run(project):
+    """The job finishes after about 104 h of a 30-day run. In project mode the horizon ends
+    there, so an on-demand option's energy is the job's own simulated energy x PUE (all of it
+    falls inside the horizon), not that energy scaled down by horizon / simulated time."""
+    results, report = project
+    od = next(o for o in report.options if o.name == "od")
+    job_kwh = float(results.jobs["energy_kwh"].sum())
+    pue = results.summary.pue
+    assert od.energy_kwh == pytest.approx(job_kwh * pue, rel=1e-6)

@@ -48,11 +48,8 @@ def price_hybrid(
     cost.add("burst_compute", compute, variable=True)
     cost.billing += f"; burst jobs {burst_kind.kind} on {burst.sheet}"
     cost.burst_jobs = int(mask.sum())
-    burst_kwh = (
-        float(usage.jobs.loc[mask, "energy_kwh"].sum())
-        * pue
-        * (usage.calendar.horizon_s / usage.calendar.simulated_s)
-    )
+    burst_ids = usage.jobs.loc[mask, "job_id"]
+    burst_kwh = usage.jobs_kwh(usage.intervals["job_id"].isin(burst_ids)) * pue
     cost.energy_kwh += burst_kwh
     cost.carbon_kg += burst_kwh * energy.mean_g_per_kwh / 1000.0
     training = usage.jobs[mask & (usage.jobs["kind"] == "training")]["name"]

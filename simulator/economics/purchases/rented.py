@@ -60,9 +60,7 @@ class Rented(Purchase):
     ) -> OptionCost:
         """The bill, plus the energy and carbon of the jobs' draw."""
         cost = self.bill(loaded, option, where, usage, site)
-        cal = usage.calendar
-        it_kwh = float(usage.jobs["energy_kwh"].sum()) * cal.horizon_s / cal.simulated_s
-        cost.energy_kwh = it_kwh * site.pue
+        cost.energy_kwh = usage.jobs_kwh() * site.pue
         cost.carbon_kg = cost.energy_kwh * energy.mean_g_per_kwh / 1000.0
         cost.notes.append("energy and carbon: the jobs' draw at this facility's PUE and grid")
         return cost
