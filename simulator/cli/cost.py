@@ -207,7 +207,11 @@ def compare_command(
     s = results.summary
     print_warnings(provenance_warnings(s))
     if json_:
-        print_json(s.costs.to_dict() if s.costs is not None else None)
+        # the cost summary, plus the run's provenance (version, lock and scenario hashes,
+        # the as_of of every price used) so the figures can be traced back
+        costs = s.costs.to_dict() if s.costs is not None else {}
+        provenance = s.provenance.to_dict() if s.provenance is not None else None
+        print_json({**costs, "provenance": provenance})
     else:
         typer.echo(f"{s.scenario}: {s.total_gpus:,} GPUs")
         typer.echo("\n".join(cost_lines(s.costs)))

@@ -62,6 +62,11 @@ def test_compare_json(runner, scenario_file):
     cheapest = costs["cheapest"]
     for basis, field in (("cash", "cost_cash_usd"), ("accrued", "cost_accrued_usd")):
         assert cheapest[basis] == min(options, key=lambda n: options[n][field])
+    # the figures carry their provenance: which prices, of which date, on which scenario
+    provenance = costs["provenance"]
+    assert isinstance(provenance["seed"], int)
+    assert len(provenance["scenario_sha256"]) == 64
+    assert {p["sheet"] for p in provenance["prices"]} >= {o["sheet"] for o in options.values()}
 
 
 def test_compare_table(runner, scenario_file):
