@@ -131,6 +131,23 @@ def unit_gpus(billing: Billing, gpus_per_instance: int) -> int:
     return 1 if billing.rents == "gpu" else gpus_per_instance
 
 
+def instance_gpus_held(holdings: pd.DataFrame, gpus_per_instance_by_pool: dict[str, int]):
+    """(times, level): GPUs in the instances held over all pools, packed per node (jobs
+    sharing a node share its instances), as a step function of time: what a reservation's
+    hour-by-hour netting compares with the contracted GPUs."""
+    starts, ends, gpus = [], [], []
+    for pool, on_pool in holdings.groupby("pool"):
+        per_instance = gpus_per_instance_by_pool[str(pool)]
+        r = instance_rentals(on_pool, per_instance)
+        r = r[r["end_s"] > r["start_s"]]
+        starts.append(r["start_s"].to_numpy(float))
+        ends.append(r["end_s"].to_numpy(float))
+        gpus.append(r["count"].to_numpy(float) * per_instance)
+    if not starts or not sum(len(x) for x in starts):
+        return np.array([0.0]), np.array([0.0])
+    return _step(np.concatenate(starts), np.concatenate(ends), np.concatenate(gpus))
+
+
 def instances_held(holdings: pd.DataFrame, gpus_per_instance: int):
     """(times, level): instances held, packed per node, as a step function of time."""
     r = instance_rentals(holdings, gpus_per_instance, whole=True)

@@ -86,3 +86,28 @@ def test_autoscaled_replica_is_billed_for_the_time_it_was_held():
     per_hour = rentals(h, 8, Billing(unit="hour"))["units_s"].sum() / 3600.0
     assert per_second == pytest.approx(25.0)
     assert per_hour == pytest.approx(26.0)
+
+
+def test_a_reservation_nets_the_packed_instances_not_each_replica(make):
+    """One reserved 8-GPU instance (a `reserved_contracts` entry) under 3 TP-4 replicas for a
+    day: packed, they hold 2 instances (16 GPUs), so 8 GPUs x 24 h = 192 GPU-hours overflow on
+    demand. Rounding each replica to its own instance would count 3 x 8 - 8 = 16 GPUs over the
+    reservation: 384 GPU-hours of overflow."""
+    option = {
+        "name": "ri",
+        "sheet": "econtest-cloud",
+        "purchase": "reserved_1yr",
+        "reserved_contracts": [{"instances": 1}],
+    }
+    loaded = make(
+        scenario(
+            nodes=2,
+            days=1.0,
+            workloads={"inference_services": [_service(3)]},
+            pricing={"options": [option], "horizon_months": 1.0 / 30.4375},
+        )
+    )
+    results = simulate(loaded)
+    (cost,) = price_scenario(loaded, results).options
+    od_rate = INSTANCE_USD_PER_H / 8  # the sheet's on-demand USD per GPU-hour
+    assert cost.categories["compute_overflow"].sum() == pytest.approx(8 * DAY_H * od_rate, rel=1e-3)

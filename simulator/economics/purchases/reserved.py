@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 
-from simulator.economics.cloud import by_pool, pool_instances, usd_per_gpu_hour
+from simulator.economics.billing import instance_gpus_held
+from simulator.economics.cloud import pool_instances, usd_per_gpu_hour
 from simulator.economics.fleet import cohorts
 from simulator.economics.ledger import OptionCost
 from simulator.economics.months import HOUR_S, MONTH_S, cumulative_at
@@ -31,7 +31,7 @@ from simulator.economics.purchases.on_demand import OnDemand
 from simulator.economics.purchases.rented import Rented
 from simulator.economics.usage import Usage
 from simulator.scenario import LoadedScenario
-from simulator.schema.pricing import InstancePrice, PricingProfile
+from simulator.schema.pricing import PricingProfile
 from simulator.schema.scenario import PriceOption
 
 
@@ -111,7 +111,8 @@ class Reserved(Rented):
                     owed += (term_end - cal.horizon_s) / HOUR_S * gpus * rate
         contracted_gpu_h = sum(g * cal.overlap_s(a, b).sum() / HOUR_S for a, b, g in steps)
         sim_s = cal.simulated_s
-        used = _hourly(*_billed_step(usage, instances), sim_s)
+        per_instance = {p: x.gpus_per_instance for p, x in instances.items()}
+        used = _hourly(*instance_gpus_held(usage.holdings, per_instance), sim_s)
         r_times = np.array([0.0] + [a for a, _, _ in steps] + [b for _, b, _ in steps if b < sim_s])
         r_delta = np.array(
             [0.0] + [g for _, _, g in steps] + [-g for _, b, g in steps if b < sim_s]
@@ -156,20 +157,6 @@ class Reserved3yr(Reserved):
 
     kind = "reserved_3yr"
     term_months = 36.0
-
-
-def _billed_step(
-    usage: Usage, instances: dict[str, InstancePrice]
-) -> tuple[np.ndarray, np.ndarray]:
-    """GPUs held, rounded up to whole instances, as a step function of simulated time."""
-    jobs = usage.jobs[usage.jobs["gpu_hours"] > 0]
-    gpi = by_pool(jobs, {p: x.gpus_per_instance for p, x in instances.items()})
-    factor = np.ceil(jobs["num_gpus"] / gpi) * gpi / jobs["num_gpus"]
-    scale = usage.intervals["job_id"].map(
-        pd.Series(factor.to_numpy(), index=jobs["job_id"].to_numpy())
-    )
-    mask = scale.notna()
-    return usage.held_step(mask, scale[mask])
 
 
 def _hourly(times: np.ndarray, level: np.ndarray, sim_s: float) -> np.ndarray:
