@@ -141,20 +141,7 @@ class Results:
             InputError: `out` is a file, or a non-empty directory that holds no results.
         """
         out = Path(out)
-        if out.exists():
-            if not out.is_dir():
-                raise InputError([Problem(str(out), "--out", "exists and is not a directory")])
-            if any(out.iterdir()) and not (out / "summary.json").is_file():
-                raise InputError(
-                    [
-                        Problem(
-                            str(out),
-                            "--out",
-                            "directory is not empty and holds no infrasim results; "
-                            "choose a new or empty directory",
-                        )
-                    ]
-                )
+        refuse_non_results(out)
         parent = out.parent
         parent.mkdir(parents=True, exist_ok=True)
         tmp = temporary_directory(out)  # 0o777 less the umask, not mkdtemp's 0o700
@@ -207,16 +194,57 @@ class Results:
                     )
                 ]
             )
+        summary = load_summary(directory / "summary.json")
         return cls(
-            jobs=pd.read_parquet(directory / "jobs.parquet"),
-            events=pd.read_parquet(directory / "events.parquet"),
-            timeline=pd.read_parquet(directory / "timeline.parquet"),
-            summary=load_summary(directory / "summary.json"),
+            jobs=read_table(directory / "jobs.parquet"),
+            events=read_table(directory / "events.parquet"),
+            timeline=read_table(directory / "timeline.parquet"),
+            summary=summary,
             tables={
-                path.stem: pd.read_parquet(path)
+                path.stem: read_table(path)
                 for path in sorted(directory.glob("*.parquet"))
                 if path.name not in FILES
             },
+        )
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """One saved Parquet table; a truncated or foreign file is an InputError naming it.
+
+    Raises:
+        InputError: `path` is not a readable Parquet table.
+    """
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise InputError(
+            [Problem(str(path), "", f"not a readable Parquet table (damaged?): {reason}")]
+        ) from None
+
+
+def refuse_non_results(out: Path) -> None:
+    """Refuse an `--out` that `save` would not replace: a file, or a folder of other things.
+
+    Called by `save`, and by `infrasim run` before simulating, so the refusal comes first.
+
+    Raises:
+        InputError: `out` is a file, or a non-empty directory that holds no results.
+    """
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise InputError([Problem(str(out), "--out", "exists and is not a directory")])
+    if any(out.iterdir()) and not (out / "summary.json").is_file():
+        raise InputError(
+            [
+                Problem(
+                    str(out),
+                    "--out",
+                    "directory is not empty and holds no infrasim results; "
+                    "choose a new or empty directory",
+                )
+            ]
         )
 
 
@@ -230,10 +258,17 @@ def load_summary(path: Path) -> RunSummary:
         InputError: not JSON, or not a run summary.
     """
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise InputError([Problem(str(path), "", f"not JSON: {exc.msg}")]) from None
-    version = data.get("summary_version", 1) if isinstance(data, dict) else None
+    except UnicodeDecodeError:
+        raise InputError([Problem(str(path), "", "not UTF-8 text (damaged?)")]) from None
+    except RecursionError:
+        raise InputError([Problem(str(path), "", "nested too deeply")]) from None
+    if not isinstance(data, dict):
+        kind = type(data).__name__
+        raise InputError([Problem(str(path), "", f"expected a mapping of figures, got a {kind}")])
+    version = data.get("summary_version", 1)
     if isinstance(version, int) and version > SUMMARY_VERSION:
         raise InputError(
             [

@@ -96,6 +96,25 @@ def _set_path(data: dict[str, Any], parts: list[Part], value: Any, origin: str, 
         else:
             raise refuse(f"{field_path(parts[:i])} holds a single value; it has no {part!r}")
         if last:
+            _refuse_bool_for_number(node, part, value, refuse)
             node[part] = value
         else:
             node = node[part]
+
+
+def _refuse_bool_for_number(node: Any, part: Part, value: Any, refuse: Any) -> None:
+    """`--set cluster.pools.0.count=true` must not become 1 node.
+
+    YAML reads `true` as a boolean, and the schema's numbers accept a boolean as 0 or 1 (a bool
+    is an int in Python), so a slip of the value would run a one-node cluster without a word.
+    A boolean over a number the file holds is refused; so is a number over a boolean.
+    """
+    try:
+        current = node[part]
+    except (KeyError, IndexError, TypeError):
+        return
+    numbers = (int, float)
+    if isinstance(value, bool) and isinstance(current, numbers) and not isinstance(current, bool):
+        raise refuse(f"expects a number (the file has {current!r}), got {str(value).lower()}")
+    if isinstance(current, bool) and isinstance(value, numbers) and not isinstance(value, bool):
+        raise refuse(f"expects true or false (the file has {str(current).lower()}), got {value!r}")

@@ -14,6 +14,7 @@ from simulator.cli import (
 from simulator.cli.calibrate import calibrate_app
 from simulator.cli.cost import cost_app
 from simulator.cli.estimate import estimate_app
+from simulator.cli.plan import plan_command
 from simulator.cli.profiles import profiles_app
 from simulator.cli.report import compare_command, report_command
 from simulator.cli.run import run_command
@@ -44,6 +45,7 @@ app.command("report")(report_command)
 app.command("compare")(compare_command)
 app.command("sweep")(sweep_command)
 app.command("search")(search_command)
+app.command("plan")(plan_command)
 
 
 def _version(value: bool) -> None:

@@ -7,6 +7,7 @@ reaches into `calibrate`; the import-linter contract names it as its only except
 
 from __future__ import annotations
 
+import json
 import socket
 import sys
 from pathlib import Path
@@ -14,13 +15,30 @@ from typing import Annotated
 
 import typer
 
-from simulator.cli.common import JsonOption, ProfilesOption, guarded, load_catalog, print_json
+from simulator.cli.common import (
+    JsonOption,
+    ProfilesOption,
+    guarded,
+    holding,
+    load_catalog,
+    print_json,
+)
 from simulator.errors import InputError, Problem
+from simulator.output_lock import refuse_overwrite
 
 calibrate_app = typer.Typer(
     help="Measure this machine (GEMM, memory, collectives, power) and write a profile overlay.",
     no_args_is_help=True,
 )
+
+
+def is_calibration_file(path: Path) -> bool:
+    """Whether `path` holds a calibration file (an earlier output `--out` may replace)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("kind") == "calibration"
 
 
 def _power_pair(text: str | None) -> tuple[float, float] | None:
@@ -260,11 +278,16 @@ def import_nccl_tests(
     ] = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace --out even if it is not a calibration file."),
+    ] = False,
 ) -> None:
     """Fit the collective model to an nccl-tests log from a cluster the probe cannot reach."""
     from calibrate.import_nccl import import_log
     from calibrate.output import write_calibration
 
+    refuse_overwrite(out, is_calibration_file(out), force, "calibrate import-nccl-tests")
     catalog = load_catalog(profiles)
     if node is not None:
         node_gpu = catalog.node(node).gpu
@@ -283,7 +306,8 @@ def import_nccl_tests(
         domain_of=_domain_of(catalog, node),
         group_of=_group_of(catalog, node),
     )
-    written = write_calibration(calibration, out)
+    with holding(out, "calibrate import-nccl-tests"):
+        written = write_calibration(calibration, out)
     fabric_node = None
     if profiles_out is not None:
         fabric_node = _write_fabric(calibration, catalog, node or target, profiles_out, messages)

@@ -6,10 +6,11 @@ Bad input must end in one line per problem on stderr and a non-zero exit, never 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,6 +22,7 @@ from rich.table import Table
 from simulator.catalog import Catalog
 from simulator.errors import InputError, Problem, os_reason
 from simulator.invariants import InvariantViolation
+from simulator.output_lock import OutputLock, acquire
 from simulator.results import plain
 from simulator.units import Unit, parse_quantity
 
@@ -119,6 +121,17 @@ def interrupted_message(out: Any) -> str:
             return f"interrupted; {out} was left as it was"
         return f"interrupted; nothing was written ({out} was not created)"
     return "interrupted; earlier outputs were left as they were"
+
+
+@contextlib.contextmanager
+def holding(output: Path, command: str, field: str = "--out") -> Iterator[OutputLock]:
+    """Hold `output`'s lock (simulator/output_lock.py) for the block; say what was cleaned."""
+    lock = acquire(output, command, field)
+    try:
+        print_warnings(lock.notes)
+        yield lock
+    finally:
+        lock.release()
 
 
 def load_catalog(profiles: list[Path] | None, calibration: Path | None = None) -> Catalog:

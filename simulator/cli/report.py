@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from simulator.cli.common import JsonOption, guarded, print_json
+from simulator.cli.common import JsonOption, guarded, holding, print_json
+from simulator.errors import InputError, Problem
 from simulator.report import compare_directories, report_directory
 
 
@@ -28,7 +29,13 @@ def report_command(
     json_: JsonOption = False,
 ) -> None:
     """Rebuild DIR/report.html from the results saved in DIR (no simulation)."""
-    page = report_directory(directory)
+    not_results = InputError([Problem(str(directory), "", "not a results directory")])
+    if not directory.parent.is_dir():
+        raise not_results
+    with holding(directory, "report", "DIR"):  # not while a run is replacing it
+        if not directory.is_dir():  # looked for once the lock has put stranded results back
+            raise not_results
+        page = report_directory(directory)
     if json_:
         print_json(_written(page, [directory]))
         return
@@ -46,9 +53,14 @@ def compare_command(
         typer.Option("--out", help="HTML file to write (atomically).", show_default=False),
     ],
     json_: JsonOption = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace --out even if it is not a page infrasim wrote."),
+    ] = False,
 ) -> None:
     """Write one HTML page setting several saved runs side by side."""
-    page = compare_directories(list(directories), out)
+    with holding(out, "compare"):
+        page = compare_directories(list(directories), out, force=force)
     if json_:
         print_json(_written(page, list(directories)))
         return

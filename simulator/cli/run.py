@@ -32,6 +32,7 @@ from simulator.cli.common import (
     SeedOption,
     SettingsOption,
     guarded,
+    holding,
     load_catalog,
     print_json,
     print_warnings,
@@ -40,10 +41,11 @@ from simulator.cli.cost import cost_lines
 from simulator.cli.run_answers import answer_lines
 from simulator.economics import attach_costs
 from simulator.errors import InputError, Problem
+from simulator.output_lock import check_writable
 from simulator.provenance import provenance_warnings
 from simulator.report import REPORT_FILE, input_tables, render_report
-from simulator.results import Results
-from simulator.scenario import load_scenario
+from simulator.results import Results, refuse_non_results
+from simulator.scenario import LoadedScenario, load_scenario
 from simulator.schema.run_summary import RunSummary
 from simulator.training_answers import over_seeds
 
@@ -139,6 +141,13 @@ def run_command(
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
     calibration: CalibrationOption = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="Validate and resolve the scenario, print what would run; simulate nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Simulate a scenario: time-to-train, serving latencies, queues, failures, energy."""
     if seeds < 1:
@@ -146,6 +155,40 @@ def run_command(
     catalog = load_catalog(profiles)
     loaded = load_scenario(scenario, catalog, settings or [], calibration=calibration)
     first_seed = loaded.scenario.seed if seed is None else seed
+    if out is not None:
+        check_writable(out)
+        refuse_non_results(out)
+    if dry_run:
+        typer.echo(dry_run_line(loaded, first_seed, seeds, out))
+        return
+    if out is None:
+        _simulate_and_print(loaded, first_seed, seeds, out, json_)
+        return
+    with holding(out, "run"):  # a second writer of `out` is refused until this one ends
+        _simulate_and_print(loaded, first_seed, seeds, out, json_)
+
+
+def dry_run_line(loaded: LoadedScenario, first_seed: int, seeds: int, out: Path | None) -> str:
+    """What `run` would do: the scenario resolved, its size, its seeds and its output."""
+    s = loaded.scenario
+    last = first_seed + seeds - 1
+    seeds_text = f"seed {first_seed}" if seeds == 1 else f"seeds {first_seed}..{last}"
+    where = f"; would write {out}" if out is not None else ""
+    gpus = sum(p.count * loaded.pool_nodes[p.name].gpus_per_node for p in s.cluster.pools)
+    w = s.workloads
+    parts = (
+        f"{len(w.training_jobs)} training job(s), {len(w.inference_services)} service(s), "
+        f"{len(w.job_traces)} trace(s), {len(w.synthetic_jobs)} synthetic stream(s)"
+    )
+    return (
+        f"dry run: {s.name!r} from {loaded.path} is valid: {gpus:,} GPUs, {parts}, "
+        f"{s.horizon_days:g} days, {seeds_text}{where}; nothing simulated"
+    )
+
+
+def _simulate_and_print(
+    loaded: LoadedScenario, first_seed: int, seeds: int, out: Path | None, json_: bool
+) -> None:
     bar = RunProgress(seeds) if (sys.stderr.isatty() and not json_) else None
     first: Results | None = None
     answers = []  # each seed's training answers; only the first run's tables are kept

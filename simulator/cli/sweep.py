@@ -29,10 +29,12 @@ from simulator.cli.common import (
     JsonOption,
     ProfilesOption,
     guarded,
+    holding,
     load_catalog,
     print_json,
     print_table,
 )
+from simulator.errors import InputError, Problem
 from simulator.paths import sweep_path
 from simulator.sweep import load_sweep, run_sweep, search
 from simulator.sweep.table import figures_of
@@ -133,6 +135,49 @@ def _points_table(
     print_table(title, ["point", *axes, *figures], cells)
 
 
+MAX_RUNS_UNASKED = 5_000
+"""More runs than this need `--yes` when nobody is at a terminal to see the count first."""
+SECONDS_PER_RUN_GUESS = 0.5
+"""A shipped scenario's run takes about this long on one core: a first guess at the time."""
+
+YesOption = Annotated[
+    bool,
+    typer.Option("--yes", help=f"Run more than {MAX_RUNS_UNASKED:,} runs without asking."),
+]
+
+
+def confirm_size(runs: int, yes: bool, quiet: bool) -> None:
+    """Say how many runs a sweep plans and roughly how long (on a terminal); refuse a huge
+    one unasked.
+
+    A sweep of 100 points x 1,000 seeds used to start without a word. The guess assumes
+    `SECONDS_PER_RUN_GUESS` per run on every core; the progress bar refines it as runs finish.
+
+    Raises:
+        InputError: more than `MAX_RUNS_UNASKED` runs, no `--yes`, and stdin not a terminal.
+    """
+    from simulator.sweep.backends import default_workers
+
+    hours = runs * SECONDS_PER_RUN_GUESS / default_workers() / 3600
+    size = f"{runs:,} runs planned (first guess: about {hours:,.2g} h)"
+    if not quiet and sys.stderr.isatty():  # a log or a test reads one line per problem
+        typer.echo(size, err=True)
+    if runs <= MAX_RUNS_UNASKED or yes:
+        return
+    if sys.stdin.isatty() and typer.confirm(f"run all {runs:,}?", err=True):
+        return
+    raise InputError(
+        [
+            Problem(
+                "sweep",
+                "runs",
+                f"{size}, more than {MAX_RUNS_UNASKED:,}; pass --yes to run them, "
+                "or give fewer points or --replications",
+            )
+        ]
+    )
+
+
 def _run(
     kind: str,
     spec: Path,
@@ -140,18 +185,24 @@ def _run(
     profiles: list[Path] | None,
     replications: int | None,
     quiet: bool,
+    yes: bool = False,
     **kwargs: Any,
 ) -> tuple[Any, Any]:
     """Load the spec, then sweep or search it with a progress bar on a terminal."""
     sweep = load_sweep(sweep_path(spec), load_catalog(profiles), replications)
     out = out or Path(f"{spec.stem}-{kind}")
-    bar = RunsBar(sys.stderr) if sys.stderr.isatty() and not quiet else None
-    try:
-        fn = run_sweep if kind == "sweep" else search
-        return sweep, fn(sweep, out, profile_dirs=_profile_dirs(profiles), progress=bar, **kwargs)
-    finally:
-        if bar is not None:
-            bar.close()
+    confirm_size(len(sweep.points) * sweep.spec.replications, yes, quiet)
+    # One sweep writes a folder at a time: a second is refused (naming the first) and, run
+    # again once the first has ended, reuses every run the first stored in runs.jsonl.
+    with holding(out, kind):
+        bar = RunsBar(sys.stderr) if sys.stderr.isatty() and not quiet else None
+        try:
+            fn = run_sweep if kind == "sweep" else search
+            dirs = _profile_dirs(profiles)
+            return sweep, fn(sweep, out, profile_dirs=dirs, progress=bar, **kwargs)
+        finally:
+            if bar is not None:
+                bar.close()
 
 
 @guarded
@@ -164,6 +215,7 @@ def sweep_command(
     out: OutOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
+    yes: YesOption = False,
 ) -> None:
     """Simulate every point of a sweep spec, N seeds each; table with 95% intervals."""
     sweep, outcome = _run(
@@ -176,6 +228,7 @@ def sweep_command(
         workers=workers,
         replications=replications,
         quiet=json_,
+        yes=yes,
     )
     table = outcome.table
     if json_:
@@ -218,6 +271,7 @@ def search_command(
     out: OutOption = None,
     json_: JsonOption = False,
     profiles: ProfilesOption = None,
+    yes: YesOption = False,
 ) -> None:
     """Best configuration meeting the constraints: prune analytically, simulate, Pareto front.
 
@@ -233,6 +287,7 @@ def search_command(
         workers=workers,
         replications=replications,
         quiet=json_,
+        yes=yes,
     )
     table = outcome.table
     if json_:

@@ -71,11 +71,25 @@ class Clock:
         """Simulated seconds since the start."""
         return self.env.now
 
-    def at(self, delay: float, fn: Callable[..., Any], *args: Any) -> None:
-        """Call `fn(*args)` after `delay` simulated seconds (never, if `delay` is infinite)."""
+    def at(self, delay: float, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call `fn(*args)` after `delay` simulated seconds (never, if `delay` is infinite).
+
+        Returns a handle for `cancel`.
+        """
         if delay == math.inf:
-            return
-        Timeout(self.env, delay).callbacks.append(_Call(self, fn, args))
+            return None
+        event = Timeout(self.env, delay)
+        event.callbacks.append(_Call(self, fn, args))
+        return event
+
+    def cancel(self, handle: Any) -> None:
+        """Drop a pending call from `at`: the timeout still passes, but calls and counts nothing.
+
+        SimPy cannot take an event out of its heap; emptying its callbacks leaves the order
+        of every other event as it was, so cancelling never moves a result.
+        """
+        if handle is not None and handle.callbacks:
+            handle.callbacks = []
 
     def run(self, until: float) -> None:
         """Process events up to simulated time `until`."""

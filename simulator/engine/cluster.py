@@ -13,6 +13,7 @@ which shows up as fragmentation.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 
@@ -43,6 +44,8 @@ class Pool:
     spares_target: int
     buckets: list[set[int]] = field(default_factory=list)
     pod_full: dict[int, int] = field(default_factory=dict)
+    pod_idle: dict[int, set[int]] = field(default_factory=dict)
+    """eligible idle nodes per pod (kept with `buckets[gpus_per_node]`)"""
     spares: set[int] = field(default_factory=set)
     eligible_free_gpus: int = 0
 
@@ -55,6 +58,12 @@ class Pool:
     def total_gpus(self) -> int:
         """GPUs in the pool."""
         return self.count * self.gpus_per_node
+
+
+def holds(allocation: Allocation, node: int) -> bool:
+    """Whether `allocation` (sorted by node) has GPUs on `node`: a binary search."""
+    i = bisect.bisect_left(allocation, (node, -1))
+    return i < len(allocation) and allocation[i][0] == node
 
 
 def fits_counts(counts: list[int], gpn: int, gpus: int) -> bool:
@@ -118,6 +127,8 @@ class Cluster:
         """free GPUs on eligible nodes"""
         self.idle_node_gpus = 0
         """free GPUs on eligible nodes that are entirely idle"""
+        self.version = 0
+        """bumped whenever free capacity changes (schedulers skip passes when it has not)"""
         first = pod = domain = 0
         for index, (name, node, gpu, count) in enumerate(pools):
             gpn = node.gpus_per_node
@@ -151,6 +162,7 @@ class Cluster:
                 self.rack_nodes[-1].append(n)
             for p in range(pod, pod + math.ceil(count / nodes_per_pod)):
                 pool.pod_full[p] = 0
+                pool.pod_idle[p] = set()
             pod += math.ceil(count / nodes_per_pod)
             domain += math.ceil(count / per_domain)
             # spares are the pool's last nodes
@@ -164,6 +176,10 @@ class Cluster:
             first += count
         self.num_pods = pod
         self.num_nodes = first
+        self.pod_end = [0] * pod
+        """one past each pod's last node (pods are runs of consecutive nodes)"""
+        for n, p in enumerate(self.pod_of):
+            self.pod_end[p] = n + 1
         self.total_gpus = sum(p.total_gpus for p in self.pools)
 
     # ------------------------------------------------------------------ histogram upkeep
@@ -184,8 +200,11 @@ class Cluster:
         pool.eligible_free_gpus += k
         self.free_gpus += k
         self.bucket_of[n] = k
+        self.version += 1
         if k == pool.gpus_per_node:
-            pool.pod_full[self.pod_of[n]] += 1
+            pod = self.pod_of[n]
+            pool.pod_full[pod] += 1
+            pool.pod_idle[pod].add(n)
             self.idle_node_gpus += k
 
     def _unbucket(self, n: int) -> None:
@@ -197,8 +216,11 @@ class Cluster:
         pool.eligible_free_gpus -= k
         self.free_gpus -= k
         self.bucket_of[n] = 0
+        self.version += 1
         if k == pool.gpus_per_node:
-            pool.pod_full[self.pod_of[n]] -= 1
+            pod = self.pod_of[n]
+            pool.pod_full[pod] -= 1
+            pool.pod_idle[pod].discard(n)
             self.idle_node_gpus -= k
 
     def _activate(self, n: int) -> None:
@@ -254,12 +276,28 @@ class Cluster:
 
     def pods_of(self, allocation: Allocation) -> int:
         """Fabric pods an allocation spans."""
-        return len({self.pod_of[n] for n, _ in allocation})
+        return len(self.pod_list(allocation))
+
+    def pod_list(self, allocation: Allocation) -> list[int]:
+        """The pods an allocation (sorted by node) spans, ascending: one binary search per pod.
+
+        Pods are runs of consecutive nodes, so the allocation's nodes of one pod are adjacent;
+        skipping to the next pod's first node costs O(pods x log nodes), not O(nodes).
+        """
+        pods: list[int] = []
+        pod_of, pod_end = self.pod_of, self.pod_end
+        i, size = 0, len(allocation)
+        while i < size:
+            pod = pod_of[allocation[i][0]]
+            pods.append(pod)
+            i = bisect.bisect_left(allocation, (pod_end[pod], -1), i + 1)
+        return pods
 
     # ------------------------------------------------------------------ changes
     def allocate(self, allocation: Allocation) -> None:
         """Take the GPUs of `allocation`."""
         free = self.free
+        self.version += 1
         for n, gpus in allocation:
             self._unbucket(n)
             idle = self._idle(n)
@@ -272,6 +310,7 @@ class Cluster:
     def release(self, allocation: Allocation) -> None:
         """Give back the GPUs of `allocation` (nodes that went down are skipped)."""
         free = self.free
+        self.version += 1
         for n, gpus in allocation:
             self._unbucket(n)
             free[n] += gpus

@@ -26,7 +26,7 @@ from simulator.engine.budget import check_budget
 from simulator.engine.build_out import BuildOut
 from simulator.engine.burst import BurstRouter
 from simulator.engine.clock import Clock
-from simulator.engine.cluster import Pool
+from simulator.engine.cluster import Pool, holds
 from simulator.engine.fabric import Fabric
 from simulator.engine.inputs import RunInputs
 from simulator.engine.job_table import job_columns
@@ -52,8 +52,16 @@ from simulator.engine.timeline import Timeline
 from simulator.engine.traces import read_trace
 from simulator.engine.training import TrainingJob, attach_storage
 from simulator.errors import InputError, Problem
+from simulator.perf.scenario_layout import resolve_scenario_layouts
 from simulator.schema.facility import FacilityProfile
 from simulator.schema.scenario import PolicyRef
+
+
+def _uncount(counts: dict[int, int], key: int, n: int) -> None:
+    """Take `n` off `counts[key]`, dropping the key at zero."""
+    counts[key] -= n
+    if not counts[key]:
+        del counts[key]
 
 
 class Simulation:
@@ -83,6 +91,7 @@ class Simulation:
         s = self.scenario = loaded.scenario
         world = self.world = loaded.world
         self.file = str(loaded.path)
+        resolve_scenario_layouts(s, world, self.file)  # `parallelism: auto`, once, in place
         self.seed = s.seed if seed is None else int(seed)
         if not 0 <= self.seed < 2**63:  # the scenario schema's range; numpy needs >= 0
             raise InputError([Problem("--seed", "", f"expected 0 to 2**63-1 (got {self.seed})")])
@@ -234,8 +243,22 @@ class Simulation:
     # ------------------------------------------------------------------ placement
     def placement_of(self, job: Job) -> Placement:
         """The placement shape of a running job, for the step-time model."""
+        if job.pods is None:  # counted once per start, then kept as nodes fail and return
+            pod_of = self.cluster.pod_of
+            pods: dict[int, int] = {}
+            sizes: dict[int, int] = {}
+            for n, g in job.alloc:
+                pods[pod_of[n]] = pods.get(pod_of[n], 0) + 1
+                sizes[g] = sizes.get(g, 0) + 1
+            job.pods, job.sizes = pods, sizes
         return placement_shape(
-            self.cluster, job.pool_index, job.alloc, job.num_gpus, job.tensor_parallel
+            self.cluster,
+            job.pool_index,
+            job.alloc,
+            job.num_gpus,
+            job.tensor_parallel,
+            pods=len(job.pods),
+            sizes=job.sizes.keys(),
         )
 
     def step_time_for(self, job: TrainingJob, where: Placement) -> StepTime:
@@ -274,11 +297,20 @@ class Simulation:
         """A hardware failure on `node` while `job` ran there: the node goes for repair."""
         cluster = self.cluster
         self.lifecycle.settle_gpu_s(job)
-        mine = [(n, g) for n, g in job.alloc if n == node]
+        alloc = job.alloc  # sorted by node: find the failed node's entries, not scan them all
+        i = bisect.bisect_left(alloc, (node, -1))
+        j = bisect.bisect_left(alloc, (node + 1, -1), i)
+        mine = alloc[i:j]
         cluster.release(mine)
-        job.alloc = [(n, g) for n, g in job.alloc if n != node]
+        if mine:
+            job.alloc = alloc[:i] + alloc[j:]
+            job.held_gpus -= sum(g for _, g in mine)
+            if job.pods is not None:
+                _uncount(job.pods, cluster.pod_of[node], len(mine))
+                for _, g in mine:
+                    _uncount(job.sizes, g, 1)
         for other in [j for j in self.running.values() if j is not job]:
-            if any(n == node for n, _ in other.alloc):
+            if holds(other.alloc, node):
                 self.lifecycle.interrupt(other, "kill", f"node {node} failed ({cause.name})")
         cluster.take_down(node)
         pool = cluster.pool_of[node]
@@ -296,7 +328,7 @@ class Simulation:
 
     def replace_lost_gpus(self, job: Job) -> bool:
         """Give a job that lost a node a spare (or any node with room); False if none."""
-        missing = job.num_gpus - sum(g for _, g in job.alloc)
+        missing = job.num_gpus - job.held_gpus
         pool = self.cluster.pools[job.pool_index]
         near = job.alloc[0][0] if job.alloc else None
         node = self.cluster.take_spare(pool, missing, near)
@@ -305,6 +337,11 @@ class Simulation:
         self.lifecycle.settle_gpu_s(job)
         self.cluster.allocate([(node, missing)])
         bisect.insort(job.alloc, (node, missing))
+        job.held_gpus += missing
+        if job.pods is not None:
+            pod = self.cluster.pod_of[node]
+            job.pods[pod] = job.pods.get(pod, 0) + 1
+            job.sizes[missing] = job.sizes.get(missing, 0) + 1
         self.recorder.event(self.now, "replace", job.id, job.name, node, missing)
         return True
 

@@ -44,7 +44,11 @@ class Fabric:
             for pod in range(cluster.num_pods)
         ]
 
-    def uplinks_of(self, allocation: list[tuple[int, int]]) -> list[Link]:
-        """Uplinks of the pods an allocation spans (ascending pod order)."""
-        pods = sorted({self.cluster.pod_of[n] for n, _ in allocation})
-        return [self.uplinks[p] for p in pods]
+    def uplinks_of(
+        self, allocation: list[tuple[int, int]], pods: dict[int, int] | None = None
+    ) -> list[Link]:
+        """Uplinks of the pods an allocation spans (ascending pod order); `pods`, when the
+        job keeps them (pod -> nodes), saves the walk over the allocation."""
+        if pods is not None:
+            return [self.uplinks[p] for p in sorted(pods)]
+        return [self.uplinks[p] for p in self.cluster.pod_list(allocation)]

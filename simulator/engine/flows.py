@@ -26,18 +26,28 @@ _EPS = 1e-12
 class Link:
     """A shared capacity (bytes/s, or any unit per second)."""
 
-    __slots__ = ("name", "capacity", "flows")
+    __slots__ = ("name", "capacity")
 
     def __init__(self, name: str, capacity: float) -> None:
         self.name = name
         self.capacity = float(capacity)
-        self.flows: set[Flow] = set()
 
 
 class Flow:
     """One transfer or standing demand across some links."""
 
-    __slots__ = ("links", "cap", "size", "remaining", "rate", "on_done", "on_rate", "owner", "seq")
+    __slots__ = (
+        "links",
+        "cap",
+        "size",
+        "remaining",
+        "rate",
+        "on_done",
+        "on_rate",
+        "owner",
+        "seq",
+        "lone",
+    )
 
     def __init__(
         self,
@@ -59,10 +69,17 @@ class Flow:
         self.on_rate = on_rate
         self.owner = owner
         self.seq = 0
+        self.lone: float | None = None
+        """its rate when alone in a network (links and cap never change: computed once)"""
 
 
 def max_min_rates(flows: list[Flow]) -> dict[Flow, float]:
     """Max-min fair rates of `flows` (progressive filling), honouring each flow's cap."""
+    if len(flows) == 1:
+        flow = flows[0]
+        if flow.lone is None:
+            flow.lone = _lone_rate(flow)
+        return {flow: flow.lone}
     rates: dict[Flow, float] = {}
     room: dict[Link, float] = {}
     count: dict[Link, int] = {}
@@ -97,6 +114,25 @@ def max_min_rates(flows: list[Flow]) -> dict[Flow, float]:
     return rates
 
 
+def _lone_rate(flow: Flow) -> float:
+    """Progressive filling of one flow in one step: its cap or its narrowest link's share.
+
+    The same arithmetic as the general loop (level 0 + one step), so the rate is bit-identical,
+    without its per-link passes (a fabric flow crosses hundreds of pod uplinks).
+    """
+    links = flow.links
+    if len(set(links)) == len(links):
+        step = min(flow.cap, min((link.capacity for link in links), default=float("inf")))
+    else:
+        count: dict[Link, int] = {}
+        for link in links:
+            count[link] = count.get(link, 0) + 1
+        step = min([flow.cap] + [link.capacity / n for link, n in count.items()])
+    if step == float("inf"):
+        raise ValueError("a flow with no links and no cap has no finite rate")
+    return 0.0 + max(step, 0.0)
+
+
 class FlowNetwork:
     """Links and the flows sharing them, driven by a Simulation's clock."""
 
@@ -121,24 +157,24 @@ class FlowNetwork:
         self._seq += 1
         flow.seq = self._seq
         self.flows.append(flow)
-        for link in flow.links:
-            link.flows.add(flow)
         self._rerate()
         return flow
 
     def stop(self, flow: Flow) -> None:
-        """Remove a flow before it finishes (no on_done); others are re-rated."""
+        """Remove a flow before it finishes (no on_done); others are re-rated.
+
+        A stopped flow carries nothing (rate 0), so starting it again is starting a new one.
+        """
         if flow not in self.flows:
             return
         self._settle()
         self._detach(flow)
+        flow.rate = 0.0
         self._rerate()
 
     # ------------------------------------------------------------------ internals
     def _detach(self, flow: Flow) -> None:
         self.flows.remove(flow)
-        for link in flow.links:
-            link.flows.discard(flow)
 
     def _settle(self) -> None:
         now = self.sim.now

@@ -126,6 +126,12 @@ class Job:
         self.pool = pool
         self.state = PENDING
         self.alloc: list[tuple[int, int]] = []
+        self.held_gpus = 0
+        """GPUs in `alloc`, kept with it (a failure touches one node, not the whole sum)"""
+        self.pods: dict[int, int] | None = None
+        """`alloc` entries per fabric pod, kept across failures (None: count on next use)"""
+        self.sizes: dict[int, int] = {}
+        """`alloc` entries per GPU count, kept with `pods`"""
         self.pool_index = -1
         self.token = 0
         self.first_start_s = float("nan")

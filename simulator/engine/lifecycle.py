@@ -56,6 +56,8 @@ class Lifecycle:
         self.scheduler: Scheduler | None = None
         self.burst: BurstRouter | None = None
         self._schedule_pending = False
+        self._largest: dict[str | None, int] = {}
+        """GPUs of the largest pool a job naming this pool (None: any) may use"""
 
     def attach(self, scheduler: Scheduler, burst: BurstRouter | None) -> None:
         """The scheduler and burst router, built after this (they take it as their host)."""
@@ -104,7 +106,12 @@ class Lifecycle:
         self.recorder.event(now, "submit", job.id, job.name)
         if job.id >= len(self.jobs):
             self.jobs.append(job)
-        if all(job.num_gpus > p.total_gpus for p in self.pools_for(job)):
+        largest = self._largest.get(job.pool)
+        if largest is None:  # pools never change size: one look per pool name, not per job
+            largest = self._largest[job.pool] = max(
+                (p.total_gpus for p in self.pools_for(job)), default=-1
+            )
+        if job.num_gpus > largest:
             job.state = REJECTED
             job.enter(REJECTED, now)
             self.recorder.event(
@@ -141,6 +148,8 @@ class Lifecycle:
         self.cluster.allocate(allocation)
         self.queued -= 1
         job.alloc = allocation
+        job.held_gpus = sum(g for _, g in allocation)
+        job.pods = None
         job.pool_index = pool.index
         job.state = RUNNING
         job.alloc_t = now
@@ -163,7 +172,7 @@ class Lifecycle:
     def settle_gpu_s(self, job: Job) -> None:
         """Book the GPU-seconds `job` held since its allocation last changed."""
         now = self.clock.now
-        job.gpu_s += sum(g for _, g in job.alloc) * (now - job.alloc_t)
+        job.gpu_s += job.held_gpus * (now - job.alloc_t)
         job.alloc_t = now
 
     def _release(self, job: Job) -> None:
@@ -173,6 +182,8 @@ class Lifecycle:
         self._sched().on_stop(job)
         self.running.pop(job.id, None)
         job.alloc = []
+        job.held_gpus = 0
+        job.pods = None
         self.request_schedule()
 
     def finish_job(self, job: Job) -> None:

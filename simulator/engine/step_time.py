@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from simulator.errors import InputError, Problem
@@ -179,7 +180,7 @@ def checked_step_time(
         ) from None
     if not result.step_s > 0:
         raise InputError([Problem(file, field, f"step time must be > 0 (got {result.step_s})")])
-    if not result.fits_in_memory:
+    if not result.fits_in_memory and not job.allow_oom:
         raise InputError([Problem(file, field, _memory_message(job, where, result))])
     return result
 
@@ -197,33 +198,44 @@ def _memory_message(job: TrainingJob, where: Placement, result: StepTime) -> str
     return (
         f"does not fit in GPU memory, so training job {job.name!r} can never start: on "
         f"{job.num_gpus} GPUs it needs {short} (with the recomputation asked for; auto tries "
-        "up to full); use more GPUs, more model parallelism or more recomputation"
+        "up to full); use more GPUs, more model parallelism or more recomputation, "
+        "`parallelism: auto`, or `allow_oom: true` to simulate it anyway"
     )
 
 
 def placement_shape(
-    cluster: Cluster, pool_index: int, alloc: list[tuple[int, int]], num_gpus: int, tp: int
+    cluster: Cluster,
+    pool_index: int,
+    alloc: list[tuple[int, int]],
+    num_gpus: int,
+    tp: int,
+    pods: int | None = None,
+    sizes: Iterable[int] | None = None,
 ) -> Placement:
     """The placement shape of GPUs `alloc` (node, GPUs) in `cluster`, for the step-time model.
 
     `tp` is the job's tensor-parallel group size: its groups stay in one NVLink domain unless
-    one straddles two nodes of different domains.
+    one straddles two nodes of different domains. `pods` and `sizes` (the distinct GPU counts
+    per node), when the caller keeps them, save walks over the allocation.
     """
     pool = cluster.pools[pool_index]
     domain_of = cluster.domain_of
     in_domain = True
     rank = 0
-    for (n, g), (m, _) in zip(alloc, alloc[1:], strict=False):
-        rank += g
-        # a TP group straddles nodes n and m unless a group boundary falls between them
-        if rank % tp and domain_of[n] != domain_of[m]:
-            in_domain = False
-            break
+    sizes = set(map(itemgetter(1), alloc)) if sizes is None else set(sizes)
+    # with every node holding whole TP groups no group can straddle: skip the walk
+    if any(g % tp for g in sizes):
+        for (n, g), (m, _) in zip(alloc, alloc[1:], strict=False):
+            rank += g
+            # a TP group straddles nodes n and m unless a group boundary falls between them
+            if rank % tp and domain_of[n] != domain_of[m]:
+                in_domain = False
+                break
     return Placement(
         pool=pool.name,
         num_gpus=num_gpus,
-        gpus_per_node=max(g for _, g in alloc),
+        gpus_per_node=max(sizes),
         nodes=len(alloc),
-        pods=cluster.pods_of(alloc),
+        pods=cluster.pods_of(alloc) if pods is None else pods,
         tp_in_domain=in_domain,
     )

@@ -12,14 +12,16 @@ Two formats:
   times as datetime strings. Run time is end - start.
 
 Jobs without GPUs, without a finished attempt or with a non-positive run time are skipped and
-counted. Times become seconds after the first kept submission, multiplied by `time_scale`.
+counted, each under its reason with its line numbers (`skip_reasons`); a trace that leaves no
+job to run (empty, or every row skipped) is an InputError saying why, not a run of 0 jobs.
+Times become seconds after the first kept submission, multiplied by `time_scale`.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,14 +55,28 @@ class TraceJobs:
     gpus: np.ndarray
     duration_s: np.ndarray
     skipped: int
+    skip_reasons: dict[str, list[int]] = field(default_factory=dict)
+    """why rows were skipped -> their line numbers (CSV: file lines; JSON: list positions)"""
 
     def __len__(self) -> int:
         return len(self.names)
 
+    def skip_text(self) -> str:
+        """Each reason with its count and first line numbers, most frequent first."""
+        return "; ".join(
+            f"{len(lines):,} {reason} (first at {', '.join(map(str, lines[:3]))})"
+            for reason, lines in sorted(self.skip_reasons.items(), key=lambda kv: -len(kv[1]))
+        )
+
 
 def _finish(
-    frame: pd.DataFrame, skipped: int, max_jobs: int | None, time_scale: float
+    frame: pd.DataFrame,
+    skipped: int,
+    max_jobs: int | None,
+    time_scale: float,
+    reasons: dict[str, list[int]] | None = None,
 ) -> TraceJobs:
+    reasons = reasons or {}
     frame = frame.sort_values("submit", kind="stable")
     if max_jobs is not None:
         frame = frame.iloc[:max_jobs]
@@ -76,13 +92,18 @@ def _finish(
         gpus=frame["gpus"].to_numpy(dtype=np.int64),
         duration_s=frame["duration"].to_numpy(dtype=float) * time_scale,
         skipped=skipped,
+        skip_reasons=reasons,
     )
 
 
 def read_helios(path: Path, max_jobs: int | None = None, time_scale: float = 1.0) -> TraceJobs:
     """Read a Helios `cluster_log.csv`."""
     try:
-        raw = pd.read_csv(path, dtype={"job_id": str, "user": str})
+        # utf-8-sig: spreadsheets save CSV with a byte-order mark, which would otherwise
+        # stick to the first column's name ("\ufeffjob_id")
+        raw = pd.read_csv(path, dtype={"job_id": str, "user": str}, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise InputError([Problem(str(path), "(file)", "the trace is empty (no header)")]) from None
     except (OSError, ValueError) as exc:
         raise InputError([Problem(str(path), "(file)", f"cannot read CSV: {exc}")]) from None
     missing = [c for c in HELIOS_COLUMNS if c not in raw.columns]
@@ -102,6 +123,19 @@ def read_helios(path: Path, max_jobs: int | None = None, time_scale: float = 1.0
     gpus = counts.where(whole & (counts > 0) & (counts <= MAX_TRACE_GPUS), 0).astype(np.int64)
     duration = (end - start).dt.total_seconds()
     keep = submit.notna() & duration.notna() & (duration > 0) & (gpus > 0)
+    checks = [
+        ("without a readable submit_time", submit.isna()),
+        ("without readable start_time/end_time", duration.isna()),
+        ("with a run time of 0 s or less", duration.notna() & (duration <= 0)),
+        ("without a whole GPU count in 1..2^31 (gpu_num)", gpus <= 0),
+    ]
+    reasons: dict[str, list[int]] = {}
+    claimed = pd.Series(False, index=raw.index)
+    for reason, bad in checks:  # each skipped row under its first reason
+        rows = bad & ~claimed & ~keep
+        claimed |= rows
+        if rows.any():
+            reasons[f"rows {reason}"] = [int(i) + 2 for i in raw.index[rows]]  # +header, 1-based
     frame = pd.DataFrame(
         {
             "name": raw["job_id"],
@@ -111,7 +145,7 @@ def read_helios(path: Path, max_jobs: int | None = None, time_scale: float = 1.0
             "duration": duration,
         }
     )[keep]
-    return _finish(frame, int((~keep).sum()), max_jobs, time_scale)
+    return _finish(frame, int((~keep).sum()), max_jobs, time_scale, reasons)
 
 
 def _time(value: object) -> pd.Timestamp | None:
@@ -135,6 +169,7 @@ def read_philly(path: Path, max_jobs: int | None = None, time_scale: float = 1.0
         raise InputError([Problem(str(path), "(document)", "expected a JSON list of jobs")])
     rows = []
     skipped = 0
+    reasons: dict[str, list[int]] = {}
     for i, job in enumerate(data):
         if not isinstance(job, dict) or "attempts" not in job or "submitted_time" not in job:
             raise InputError(
@@ -163,12 +198,20 @@ def read_philly(path: Path, max_jobs: int | None = None, time_scale: float = 1.0
                 gpus = used
         if submit is None or duration <= 0 or gpus <= 0:
             skipped += 1
+            reason = (
+                "jobs without a readable submitted_time"
+                if submit is None
+                else "jobs without a finished attempt"
+                if duration <= 0
+                else "jobs without GPUs"
+            )
+            reasons.setdefault(reason, []).append(i)
             continue
         rows.append((str(job.get("jobid", i)), str(job.get("user", "")), submit, gpus, duration))
     frame = pd.DataFrame(rows, columns=["name", "user", "submit", "gpus", "duration"])
     if len(frame):
         frame["submit"] = pd.to_datetime(frame["submit"])
-    return _finish(frame, skipped, max_jobs, time_scale)
+    return _finish(frame, skipped, max_jobs, time_scale, reasons)
 
 
 READERS = {"philly": read_philly, "helios": read_helios}
@@ -177,5 +220,16 @@ READERS = {"philly": read_philly, "helios": read_helios}
 def read_trace(
     fmt: str, path: Path, max_jobs: int | None = None, time_scale: float = 1.0
 ) -> TraceJobs:
-    """Read a trace of format `fmt` ('philly' or 'helios')."""
-    return READERS[fmt](path, max_jobs, time_scale)
+    """Read a trace of format `fmt` ('philly' or 'helios') for a run.
+
+    Raises:
+        InputError: the file cannot be read, or leaves no job to run (empty, or every row
+            skipped: a run of 0 jobs that exits 0 would look like an answer); the message
+            gives each skip reason with its count and first line numbers.
+    """
+    jobs = READERS[fmt](path, max_jobs, time_scale)
+    if not len(jobs):
+        why = f"all {jobs.skipped:,} rows were skipped" if jobs.skipped else "it holds no jobs"
+        detail = f": {jobs.skip_text()}" if jobs.skip_reasons else ""
+        raise InputError([Problem(str(path), "(rows)", f"no job to run: {why}{detail}")])
+    return jobs

@@ -158,6 +158,8 @@ class TrainingJob(Job):
         self.data_held = False
         self.fail_rng: Any = None
         self.uplinks: list = []
+        self.fabric_flow: Flow | None = None
+        """this placement's cross-pod flow, paused for checkpoints and resumed, not rebuilt"""
         self.onprem_only = spec.onprem_only
 
     @property
@@ -182,8 +184,9 @@ class TrainingJob(Job):
 
     def start(self, sim: JobHost) -> None:
         self.placement = sim.placement_of(self)
+        self.fabric_flow = None
         if sim.fabric is not None and self.placement.pods > 1:
-            self.uplinks = sim.fabric.uplinks_of(self.alloc)
+            self.uplinks = sim.fabric.uplinks_of(self.alloc, self.pods)
         st = sim.step_time_for(self, self.placement)
         self.step_s, self.compute_fraction = st.step_s, st.compute_fraction
         self.ideal_step_s = st.ideal_step_s
@@ -265,13 +268,15 @@ class TrainingJob(Job):
             and self.placement is not None
             and self.placement.pods > 1
         ):
-            self.flows["fabric"] = Flow(
-                self.uplinks,
-                cap=self.cross_pod_bytes_per_step / self.step_s,
-                on_rate=lambda f: self._rerated(sim),
-                owner=self,
-            )
-            sim.fabric.network.start(self.flows["fabric"])
+            if self.fabric_flow is None:
+                self.fabric_flow = Flow(
+                    self.uplinks,
+                    cap=self.cross_pod_bytes_per_step / self.step_s,
+                    on_rate=lambda f: self._rerated(sim),
+                    owner=self,
+                )
+            self.flows["fabric"] = self.fabric_flow
+            sim.fabric.network.start(self.fabric_flow)
         self._plan_segment(sim)
 
     def speed(self) -> float:
@@ -425,7 +430,7 @@ class TrainingJob(Job):
     def _restart(self, sim: JobHost, token: int) -> None:
         if token != self.token or self.state != "running":
             return
-        if sum(g for _, g in self.alloc) < self.num_gpus and not sim.replace_lost_gpus(self):
+        if self.held_gpus < self.num_gpus and not sim.replace_lost_gpus(self):
             sim.requeue(self, "no replacement node")
             return
         self.start(sim)

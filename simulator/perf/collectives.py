@@ -39,12 +39,12 @@ from simulator.perf.nccl_protocols import (
     step_latency_us,
     supports,
 )
-from simulator.perf.topology import CollectiveGroup
+from simulator.perf.topology import CollectiveGroup, sub_torus
 
 CollectiveOp = Literal[
     "all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast", "send_recv"
 ]
-Algorithm = Literal["auto", "ring", "tree", "nvls", "hierarchical", "direct"]
+Algorithm = Literal["auto", "ring", "tree", "nvls", "hierarchical", "direct", "torus"]
 COLLECTIVE_OPS: tuple[str, ...] = get_args(CollectiveOp)
 ALGORITHMS: tuple[str, ...] = get_args(Algorithm)
 
@@ -92,6 +92,8 @@ class _Links(NamedTuple):
     nvls: float  # switch-reduced bytes/s per GPU (0 if none)
     sharp: bool
     fill_bytes: float  # bytes in flight that fill the pipeline
+    torus: tuple[tuple[int, bool], ...] = ()  # (length, wraps) of each torus dim in use
+    link: float = 0.0  # one torus link, one direction, bytes/s
 
     @staticmethod
     @functools.lru_cache(maxsize=4096)
@@ -122,6 +124,10 @@ class _Links(NamedTuple):
             nvls=(group.nvls_gb_per_s or 0.0) * 1e9 * fraction,
             sharp=group.scale_out_in_network_reduction,
             fill_bytes=group.pipeline_fill_mib * 2**20,
+            torus=sub_torus(group.torus_shape, group.domain_size, group.torus_wraparound)
+            if group.torus_shape
+            else (),
+            link=group.torus_link_gb_per_s * 1e9 * fraction,
         )
 
     def chain_latency(self, steps: float, crossings: float) -> float:
@@ -229,6 +235,98 @@ def _direct_all_to_all(x: _Links, s: float) -> Cost:
     return Cost(latency, *stage)
 
 
+def torus_reduce_scatter(
+    dims: tuple[tuple[int, bool], ...], link_bytes_per_s: float, step_s: float, size_bytes: float
+) -> Cost:
+    """Reduce-scatter over a torus: bidirectional rings per dimension, dimension order rotated.
+
+    The buffer is cut into one shard per dimension; shard j reduce-scatters along dimension j
+    first, then j+1, ..., so every dimension's links are busy at once (the schedule behind
+    Google's 'all-reduce bandwidth per pod' = chips x per-chip ICI bandwidth, Cloud TPU v5e /
+    v6e pages; Kumar et al., 'Exploring the limits of concurrency in ML training on Google
+    TPUs', MLSys 2021, section 4). Along a dimension of length k, a closed ring (wrap-around)
+    carries half the shard each way, (k-1)/k of it per link; an open line embeds only one ring,
+    so each link carries all of it. The busiest dimension sets the transfer time; every
+    dimension adds k-1 steps of latency. Equal dimensions give (N-1)/N x size / (2 D link),
+    the full injection bandwidth of the chip.
+    """
+    if not dims:
+        return Cost(0.0, 0.0, 0.0)
+    load = [0.0] * len(dims)
+    for first in range(len(dims)):
+        shard = size_bytes / len(dims)
+        for step in range(len(dims)):
+            i = (first + step) % len(dims)
+            k, closed = dims[i]
+            load[i] += (k - 1) / k * shard / (2 if closed else 1)
+            shard /= k
+    n = math.prod(k for k, _ in dims)
+    transfer = max(load) / link_bytes_per_s
+    passes = (n - 1) / n
+    return Cost(sum(k - 1 for k, _ in dims) * step_s, transfer, passes)
+
+
+def torus_all_to_all(
+    dims: tuple[tuple[int, bool], ...], link_bytes_per_s: float, step_s: float, size_bytes: float
+) -> Cost:
+    """All-to-all over a torus: the slower of the chip's injection and the bisection.
+
+    Each chip sends size/n to every other. Half of all traffic, n x size / 4 bytes each way,
+    crosses the cut through the middle of the longest dimension k, over n/k rows of 2 links
+    (closed) or 1 link (open) per direction: size x k / (4 x links per row x link) seconds
+    (the bisection bound of Dally & Towles, 'Principles and Practices of Interconnection
+    Networks', 3.3). Injection: (n-1)/n x size over all 2 x D links of the chip. Latency:
+    k-1 steps per dimension (a dimension-ordered exchange).
+    """
+    if not dims:
+        return Cost(0.0, 0.0, 0.0)
+    n = math.prod(k for k, _ in dims)
+    k_max, closed = max(dims)
+    bisection = size_bytes * k_max / (4 * (2 if closed else 1) * link_bytes_per_s)
+    injection = (n - 1) / n * size_bytes / (2 * len(dims) * link_bytes_per_s)
+    return Cost(sum(k - 1 for k, _ in dims) * step_s, max(bisection, injection), 1.0)
+
+
+def _torus_all_reduce(x: _Links, s: float) -> Cost | None:
+    """Reduce-scatter then all-gather over the slice's torus; across slices (TPU multislice)
+    each chip all-reduces its 1/g share over the data-center network in between (Cloud TPU
+    'Multislice overview': ICI inside a slice, DCN between slices)."""
+    if not x.torus:
+        return None
+    rs = torus_reduce_scatter(x.torus, x.link, x.up_lat, s)
+    cost = Cost(2 * rs.latency, 2 * rs.transfer, 2 * rs.passes)
+    if x.d > 1:
+        inter = _inter_all_reduce(x, s)
+        stage = _slowest((cost.transfer, cost.passes), (inter.transfer, inter.passes))
+        cost = Cost(cost.latency + inter.latency, *stage)
+    return cost
+
+
+def _torus_gather(x: _Links, s: float) -> Cost | None:
+    """All-gather or reduce-scatter over the torus, then across slices over DCN."""
+    if not x.torus:
+        return None
+    cost = torus_reduce_scatter(x.torus, x.link, x.up_lat, s)
+    if x.d > 1:
+        inter = (x.d - 1) / x.d
+        stage = _slowest((cost.transfer, cost.passes), (inter * s / (x.g * x.out), inter))
+        cost = Cost(cost.latency + (x.d - 1) * x.out_lat, *stage)
+    return cost
+
+
+def _torus_all_to_all(x: _Links, s: float) -> Cost | None:
+    """All-to-all on the torus; traffic to other slices over each chip's DCN share."""
+    if not x.torus:
+        return None
+    intra = x.g / x.n
+    cost = torus_all_to_all(x.torus, x.link, x.up_lat, intra * s)
+    if x.d > 1:
+        inter = (x.n - x.g) / x.n
+        stage = _slowest((cost.transfer, cost.passes), (inter * s / x.out, inter))
+        cost = Cost(cost.latency + x.out_lat, *stage)
+    return cost
+
+
 def _ring_broadcast(x: _Links, s: float) -> Cost:
     """A pipelined chain through all GPUs; the chain leaves each domain once."""
     return Cost(x.chain_latency(x.n - 1, x.d - 1), s / x.ring_rate())
@@ -248,13 +346,19 @@ _MODELS: dict[str, dict[str, tuple[str, Model]]] = {
         "tree": ("tree", _tree_all_reduce),
         "hierarchical": ("ring", _hierarchical_all_reduce),
         "nvls": ("nvls", _nvls_all_reduce),
+        "torus": ("ring", _torus_all_reduce),
     },
-    "all_gather": {"ring": ("ring", _ring_gather), "hierarchical": ("ring", _hierarchical_gather)},
+    "all_gather": {
+        "ring": ("ring", _ring_gather),
+        "hierarchical": ("ring", _hierarchical_gather),
+        "torus": ("ring", _torus_gather),
+    },
     "reduce_scatter": {
         "ring": ("ring", _ring_gather),
         "hierarchical": ("ring", _hierarchical_gather),
+        "torus": ("ring", _torus_gather),
     },
-    "all_to_all": {"direct": ("ring", _direct_all_to_all)},
+    "all_to_all": {"direct": ("ring", _direct_all_to_all), "torus": ("ring", _torus_all_to_all)},
     "broadcast": {"ring": ("ring", _ring_broadcast)},
     "send_recv": {"direct": ("ring", _send_recv)},
 }
@@ -270,13 +374,20 @@ def algorithms_for(op: str) -> tuple[str, ...]:
 def _auto_skips(op: str, name: str, group: CollectiveGroup) -> bool:
     """Whether 'auto' leaves `name` out, as NCCL does: its all-reduce is ring, tree, NVLS or,
     over a reducing fabric, CollNet (SHARP, our hierarchical); a hierarchical all-reduce over a
-    plain fabric is a framework-level algorithm that must be asked for by name."""
+    plain fabric is a framework-level algorithm that must be asked for by name. On a torus
+    domain only the torus algorithms see the real links (a ring or a direct exchange at the
+    chip's full scale-up rate would assume a switch that is not there)."""
+    if group.torus_shape and group.domain_size > 1 and op in _TORUS_OPS:
+        return name != "torus"
     return (
         op == "all_reduce"
         and name == "hierarchical"
         and bool(group.protocols)
         and not group.scale_out_in_network_reduction
     )
+
+
+_TORUS_OPS = ("all_reduce", "all_gather", "reduce_scatter", "all_to_all")
 
 
 def _protocols(group: CollectiveGroup) -> tuple[str, ...]:
@@ -357,6 +468,7 @@ def collective_time_s(
         why = {
             "nvls": "the scale-up interconnect does not reduce in the network",
             "hierarchical": "the group fits in one scale-up domain",
+            "torus": "the scale-up domain is not a torus (no torus_shape on the node)",
         }.get(algorithm, "it does not apply to this group")
         raise _bad("algorithm", f"{algorithm} is not available here: {why}")
     algbw = size_bytes / best_s / 1e9

@@ -57,6 +57,11 @@ class CollectiveGroup:
         scale_up_link_class: 'nvlink' or 'pci': which of NCCL's per-step figures apply inside
             the domain (simulator/perf/nccl_protocols.py).
         description: where the numbers came from, for people reading an estimate.
+        torus_shape: chips along each dimension of the scale-up domain when it is a torus or
+            mesh of point-to-point links (TPU ICI, trn2 NeuronLink); () for a switched or
+            all-to-all domain. Each chip has 2 links per dimension, so one link carries
+            scale_up_gb_per_s / (2 x dimensions) per direction.
+        torus_wraparound: each dimension closes into a ring (False: an open mesh).
     """
 
     num_gpus: int
@@ -76,6 +81,8 @@ class CollectiveGroup:
     scale_out_protocols: tuple[str, ...] = ()
     scale_up_link_class: str = "nvlink"
     description: str = ""
+    torus_shape: tuple[int, ...] = ()
+    torus_wraparound: bool = True
 
     def __post_init__(self) -> None:
         problems = []
@@ -105,6 +112,8 @@ class CollectiveGroup:
             problems.append(
                 Problem(_WHERE, "protocols", f"expected some of {', '.join(PROTOCOLS)}")
             )
+        if any(isinstance(k, bool) or not isinstance(k, int) or k < 1 for k in self.torus_shape):
+            problems.append(Problem(_WHERE, "torus_shape", "expected whole numbers >= 1"))
         if self.scale_up_link_class not in ("nvlink", "pci"):
             problems.append(Problem(_WHERE, "scale_up_link_class", "expected 'nvlink' or 'pci'"))
         if problems:
@@ -133,6 +142,11 @@ class CollectiveGroup:
         return min(self.num_gpus, self.gpus_per_node, self.gpus_per_nvlink_domain)
 
     @property
+    def torus_link_gb_per_s(self) -> float:
+        """One torus link, one direction: the chip's scale-up rate over its 2 x dims ports."""
+        return self.scale_up_gb_per_s / (2 * max(1, len(self.torus_shape)))
+
+    @property
     def num_domains(self) -> int:
         """Scale-up domains the group spans."""
         return math.ceil(self.num_gpus / self.domain_size)
@@ -144,6 +158,28 @@ class CollectiveGroup:
         """
         per_node = min(num_gpus, gpus_per_node if gpus_per_node is not None else self.gpus_per_node)
         return replace(self, num_gpus=num_gpus, gpus_per_node=per_node)
+
+
+def sub_torus(
+    shape: tuple[int, ...], num_chips: int, wraparound: bool
+) -> tuple[tuple[int, bool], ...]:
+    """The (length, closed) dimensions `num_chips` chips occupy when packed into `shape` in order.
+
+    A slice fills the first dimension, then the next (XLA's default device order on a TPU
+    slice; Cloud TPU docs 'TPU topologies'). A dimension the group fills completely keeps the
+    wrap-around link of the full torus; a partly filled one is an open line. A count that
+    does not divide evenly rounds the last dimension up (an approximation: the group is
+    charged the ring of the whole row it touches). Dimensions of length 1 are dropped.
+    """
+    dims: list[tuple[int, bool]] = []
+    remaining = num_chips
+    for k in shape:
+        if remaining <= 1:
+            break
+        take = min(k, remaining)
+        dims.append((take, wraparound and take == k and k > 2))
+        remaining = math.ceil(remaining / take)
+    return tuple(d for d in dims if d[0] > 1)
 
 
 def _problem(field: str, message: str) -> InputError:
@@ -184,6 +220,8 @@ def group_from_profiles(
     nics_per_node: int | None = None,
     node_gpus: int | None = None,
     oversubscription: float | None = None,
+    torus_shape: tuple[int, ...] = (),
+    torus_wraparound: bool = True,
 ) -> CollectiveGroup:
     """A CollectiveGroup from profiles (no catalog needed).
 
@@ -198,6 +236,7 @@ def group_from_profiles(
         nics_per_node: NICs of that kind per node (default: one per GPU in the node).
         node_gpus: GPUs in the whole node, which share the NICs (default: gpus_per_node).
         oversubscription: overrides the fabric's default_oversubscription.
+        torus_shape, torus_wraparound: the scale-up domain's torus (NodeProfile.torus_shape).
     """
     if gpus_per_node is None:
         gpus_per_node = min(num_gpus, node_gpus or 8)
@@ -258,6 +297,8 @@ def group_from_profiles(
         scale_out_protocols=out_protocols,
         scale_up_link_class=_link_class(gpu, scale_up),
         description=", ".join(parts),
+        torus_shape=tuple(torus_shape),
+        torus_wraparound=torus_wraparound,
     )
 
 
@@ -361,4 +402,6 @@ def group_from_catalog(
         nics_per_node=count,
         node_gpus=node_profile.gpus_per_node,
         oversubscription=oversubscription,
+        torus_shape=tuple(node_profile.torus_shape or ()),
+        torus_wraparound=node_profile.torus_wraparound,
     )

@@ -33,6 +33,7 @@ from contextlib import contextmanager
 
 from simulator.errors import InputError, Problem
 from simulator.perf.hardware import JobHardware
+from simulator.perf.layer_cost import GemmTimer
 from simulator.perf.memory import (
     Recompute,
     TrainingMemory,
@@ -138,8 +139,13 @@ def _check_job(job: TrainingJob) -> None:
         raise InputError(problems)
 
 
-def estimate_training(job: TrainingJob, hardware: JobHardware) -> TrainingEstimate:
+def estimate_training(
+    job: TrainingJob, hardware: JobHardware, timer: GemmTimer | None = None
+) -> TrainingEstimate:
     """Estimate one training step of `job` on `hardware`.
+
+    `timer`: a GEMM timer for `hardware.gpu` to reuse (its memo), for callers that cost many
+    layouts on one GPU (`simulator.perf.auto_layout`); the result is the same without it.
 
     Raises:
         InputError: an impossible layout, batch split, precision or option, naming its field
@@ -162,7 +168,7 @@ def estimate_training(job: TrainingJob, hardware: JobHardware) -> TrainingEstima
             sequence_parallel=job.sequence_parallel,
         )
     limit = usable_memory_bytes(hardware.gpu)
-    model = StepModel(job, hardware, layout)
+    model = StepModel(job, hardware, layout, timer)
     recompute_options = RECOMPUTE_ORDER if job.recompute == "auto" else (job.recompute,)
     best: tuple[float, int, int, Recompute, dict, TrainingMemory] | None = None
     fallback: tuple[float, int, int, Recompute, dict, TrainingMemory] | None = None

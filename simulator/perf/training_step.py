@@ -108,11 +108,20 @@ class StepModel:
     """Everything about one job on one piece of hardware that does not depend on the
     micro-batch size or recomputation choice, plus memoized GEMM timings."""
 
-    def __init__(self, job: TrainingJob, hardware: JobHardware, layout: ParallelLayout) -> None:
+    def __init__(
+        self,
+        job: TrainingJob,
+        hardware: JobHardware,
+        layout: ParallelLayout,
+        timer: GemmTimer | None = None,
+    ) -> None:
         self.job = job
         self.hw = hardware
         self.layout = layout
-        self.timer = GemmTimer(hardware.gpu)
+        # a search costing many layouts on one GPU passes one timer: its memo is shared
+        self.timer = (
+            timer if timer is not None and timer.gpu is hardware.gpu else GemmTimer(hardware.gpu)
+        )
         self.kinds = {k.name: k for k in layer_kinds(job.model)}
         self.stage_counts = stage_layer_counts(job.model, layout)
         g = hardware.gpus_per_node

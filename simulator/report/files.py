@@ -6,11 +6,24 @@ from pathlib import Path
 
 from simulator import atomic_files
 from simulator.errors import InputError, Problem
+from simulator.output_lock import refuse_overwrite
 from simulator.report.compare import render_comparison
 from simulator.report.report import render_report
 from simulator.results import Results
 
 REPORT_FILE = "report.html"
+PAGE_START = '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+"""How every page infrasim writes begins (report/page.py): what marks an earlier output."""
+
+
+def is_infrasim_page(path: Path) -> bool:
+    """Whether `path` is a page infrasim wrote (so `compare --out` may replace it)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as stream:
+            head = stream.read(4096)
+    except OSError:
+        return False
+    return head.startswith(PAGE_START) and "Content-Security-Policy" in head
 
 
 def write_text_atomic(path: Path, content: str, field: str = "--out") -> Path:
@@ -41,14 +54,22 @@ def run_label(directory: Path, results: Results) -> str:
     return f"{results.summary.scenario} [{directory.name}]"
 
 
-def compare_directories(directories: list[str | Path], out: str | Path) -> Path:
+def compare_directories(
+    directories: list[str | Path], out: str | Path, force: bool = False
+) -> Path:
     """Write one page comparing the runs saved in `directories`; returns its path.
 
+    An existing `out` is replaced only if it is a page infrasim wrote, or with `force`.
+
     Raises:
-        InputError: fewer than two directories, or one holds no results.
+        InputError: fewer than two directories, one holds no results, or `out` is some
+            other file.
     """
     if len(directories) < 2:
         raise InputError([Problem("compare", "DIRS", "give at least two results directories")])
+    out = Path(out)
+    if not out.is_dir():
+        refuse_overwrite(out, is_infrasim_page(out), force, "compare")
     runs = []
     for directory in map(Path, directories):
         results = Results.load(directory)

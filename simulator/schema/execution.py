@@ -33,6 +33,8 @@ DecodeAttentionKernel = Literal["grouped", "per_query_head"]
 """How an engine's decode-attention kernel reads GQA's shared KV heads
 (simulator/perf/decode_attention.py)."""
 Routing = Literal["round_robin", "least_outstanding", "kv_aware"]
+LayoutMode = Literal["given", "auto"]
+"""`given`: the parallelism as written; `auto`: searched (simulator/perf/auto_layout.py)."""
 
 
 class Parallelism(StrictModel):
@@ -58,6 +60,13 @@ class Parallelism(StrictModel):
     )
 
 
+def _parallelism_or_auto(schema: dict[str, Any]) -> None:
+    """The JSON schema of `parallelism`: the degrees, or the word `auto` (`layout: auto`)."""
+    ref = schema.pop("$ref", None)
+    if ref is not None:
+        schema["anyOf"] = [{"$ref": ref}, {"const": "auto", "type": "string"}]
+
+
 class TrainingExecution(StrictModel):
     """What one training job runs and how: size, batch, split, numerics and overlap knobs."""
 
@@ -70,7 +79,20 @@ class TrainingExecution(StrictModel):
         description="sequences per micro-batch; automatic when absent (1 with pipeline "
         "parallelism, else the fastest divisor of the per-replica batch that fits in memory)",
     )
-    parallelism: Parallelism = Field(default_factory=Parallelism)
+    parallelism: Parallelism = Field(
+        default_factory=Parallelism, json_schema_extra=_parallelism_or_auto
+    )
+    layout: LayoutMode = Field(
+        default="given",
+        description="auto: search tp/pp/vpp/cp/ep/dp, micro-batch, sequence parallelism, "
+        "optimizer sharding and recomputation for the fastest layout that fits (a scenario may "
+        "write `parallelism: auto`); given: the parallelism as written",
+    )
+    allow_oom: bool = Field(
+        default=False,
+        description="estimate a layout that does not fit in GPU memory instead of refusing it "
+        "(for studies)",
+    )
     precision: Precision = Field(default="bf16", description="GEMM precision")
     mode: Mode = Field(
         default="pretrain",
@@ -110,11 +132,29 @@ class TrainingExecution(StrictModel):
             return {**data, "mode": "lora"}
         return data
 
+    @model_validator(mode="before")
+    @classmethod
+    def _parallelism_auto(cls, data: Any) -> Any:
+        """`parallelism: auto` (how a scenario says it) is `layout: auto` with no degrees."""
+        if isinstance(data, dict) and data.get("parallelism") == "auto":
+            if data.get("layout", "auto") != "auto":
+                raise ValueError("`parallelism: auto` contradicts `layout: given`")
+            return {**{k: v for k, v in data.items() if k != "parallelism"}, "layout": "auto"}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> TrainingExecution:
         if self.mode == "lora" and self.lora_rank is None:
             raise ValueError("mode lora needs lora_rank")
         p = self.parallelism
+        # with layout auto, `zero` is no degree but the highest ZeRO stage the search may use
+        searched = p.model_fields_set - {"zero"}
+        if self.layout == "auto" and (searched or self.micro_batch is not None):
+            given = sorted(searched) + (["micro_batch"] if self.micro_batch else [])
+            raise ValueError(
+                "layout auto searches the parallelism and micro-batch itself: give none of "
+                + ", ".join(given)
+            )
         model_parallel = p.tp * p.pp * p.cp
         if self.num_gpus % model_parallel:
             raise ValueError(

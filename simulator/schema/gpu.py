@@ -12,8 +12,15 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, model_validator
 
 from simulator.schema.base import AsOf, Profile, StrictModel
+from simulator.schema.plausible import BINARY, plausible, slip_message
 
-Dtype = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp4"]
+ACCELERATOR_MIN_MEMORY_GB_PER_S = 50.0
+"""Slower device memory than this is a unit slip on anything but a CPU (architecture: cpu)."""
+
+Tflops = Annotated[float, plausible(1e-3, 1e6, "TFLOP/s")]
+"""A peak rate: from a small CPU core's GFLOP/s to well past any accelerator."""
+
+Dtype = Literal["fp64", "fp32", "tf32", "bf16", "fp16", "fp8", "int8", "fp6", "fp4"]
 DTYPE_BYTES: dict[str, float] = {
     "fp64": 8,
     "fp32": 4,
@@ -22,6 +29,7 @@ DTYPE_BYTES: dict[str, float] = {
     "fp16": 2,
     "fp8": 1,
     "int8": 1,
+    "fp6": 0.75,
     "fp4": 0.5,
 }
 
@@ -61,14 +69,19 @@ a case's hardware text, so adding a GPU or node takes only its YAML file."""
 class PeakTflops(StrictModel):
     """Dense peak TFLOP/s (TOP/s for int8) per data type; absent means unsupported."""
 
-    fp64: float | None = Field(default=None, gt=0)
-    fp32: float = Field(gt=0)
-    tf32: float | None = Field(default=None, gt=0)
-    bf16: float | None = Field(default=None, gt=0)
-    fp16: float = Field(gt=0)
-    fp8: float | None = Field(default=None, gt=0)
-    int8: float | None = Field(default=None, gt=0)
-    fp4: float | None = Field(default=None, gt=0)
+    fp64: Tflops | None = Field(default=None, gt=0)
+    fp32: Tflops = Field(gt=0)
+    tf32: Tflops | None = Field(default=None, gt=0)
+    bf16: Tflops | None = Field(default=None, gt=0)
+    fp16: Tflops = Field(gt=0)
+    fp8: Tflops | None = Field(default=None, gt=0)
+    int8: Tflops | None = Field(default=None, gt=0)
+    fp6: Tflops | None = Field(
+        default=None,
+        gt=0,
+        description="FP6 / MXFP6 (CDNA 4, Blackwell); absent where the part has no FP6 path",
+    )
+    fp4: Tflops | None = Field(default=None, gt=0)
 
     def for_dtype(self, dtype: str) -> float | None:
         """Peak for `dtype`, or None when the GPU has no tensor path for it."""
@@ -196,11 +209,13 @@ class GpuProfile(Profile):
     """One accelerator model."""
 
     kind: Literal["gpu"] = "gpu"
-    vendor: Literal["nvidia", "amd", "intel", "other"]
+    vendor: Literal["nvidia", "amd", "intel", "google", "aws", "other"]
     architecture: str = Field(min_length=1, description="e.g. ampere, hopper, blackwell, cdna3")
     peak_tflops: PeakTflops
-    memory_gib: float = Field(gt=0)
-    memory_bandwidth_gb_per_s: float = Field(gt=0, description="peak device memory bandwidth")
+    memory_gib: Annotated[float, plausible(0.5, 16384, "GiB", BINARY)] = Field(gt=0)
+    memory_bandwidth_gb_per_s: Annotated[float, plausible(1, 200_000, "GB/s")] = Field(
+        gt=0, description="peak device memory bandwidth"
+    )
     l2_cache_mib: float | None = Field(default=None, gt=0)
     l2_bandwidth_gb_per_s: float | None = Field(
         default=None,
@@ -230,6 +245,16 @@ class GpuProfile(Profile):
         default_factory=list,
         description="names published cases use for this GPU (see HardwareNames)",
     )
+
+    @model_validator(mode="after")
+    def _accelerator_memory_plausible(self) -> GpuProfile:
+        # a CPU measured by `infrasim calibrate` may copy at a few GB/s; no accelerator's device
+        # memory is that slow (3.35 is an H100's 3.35 TB/s written as GB/s)
+        low = ACCELERATOR_MIN_MEMORY_GB_PER_S
+        if self.architecture != "cpu" and self.memory_bandwidth_gb_per_s < low:
+            message = slip_message(self.memory_bandwidth_gb_per_s, low, 200_000, "GB/s")
+            raise ValueError(f"memory_bandwidth_gb_per_s: {message}")
+        return self
 
     @model_validator(mode="after")
     def _power_consistent(self) -> GpuProfile:

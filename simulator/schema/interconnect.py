@@ -19,6 +19,7 @@ Topology = Literal[
     "rail_optimized_fat_tree",
     "dragonfly",
     "direct",
+    "torus",
 ]
 
 
@@ -30,7 +31,9 @@ class InterconnectProfile(Profile):
     """
 
     kind: Literal["interconnect"] = "interconnect"
-    technology: Literal["nvlink", "pcie", "infiniband", "roce", "efa", "infinity_fabric"]
+    technology: Literal[
+        "nvlink", "pcie", "infiniband", "roce", "efa", "infinity_fabric", "ici", "neuronlink", "dcn"
+    ]
     scope: Literal["scale_up", "scale_out", "host"]
     generation: str = Field(min_length=1)
     bandwidth_gb_per_s: GBps = Field(gt=0, description="per port or per GPU, one direction")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -42,6 +43,20 @@ class NodeProfile(Profile):
     overhead_idle_power_w: float = Field(ge=0, description="same as overhead_power_w, at idle")
     max_power_w: float = Field(gt=0, description="nameplate maximum node power")
     rack_units: float = Field(gt=0, description="height in rack units (a full rack is about 48)")
+    torus_shape: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=3,
+        description="chips along each dimension of the scale-up torus (TPU ICI 16x16, trn2 4x4); "
+        "None for switched scale-up (NVLink) or all-to-all (xGMI, Gaudi RoCE)",
+    )
+    torus_wraparound: bool = Field(
+        default=True,
+        description="the torus closes each dimension (wrap-around links); False for a mesh",
+    )
+    chips_per_host: int | None = Field(
+        default=None, gt=0, description="accelerators per host VM when a node spans hosts (TPU)"
+    )
     purchase_price_usd: float | None = Field(default=None, gt=0, description="None if not public")
     price_source: str | None = None
     matches: HardwareNames = Field(
@@ -59,6 +74,10 @@ class NodeProfile(Profile):
             )
         if self.overhead_idle_power_w > self.overhead_power_w:
             raise ValueError("overhead_idle_power_w must not exceed overhead_power_w")
+        if self.torus_shape is not None and math.prod(self.torus_shape) != (
+            self.gpus_per_nvlink_domain
+        ):
+            raise ValueError("torus_shape must multiply out to gpus_per_nvlink_domain")
         if self.purchase_price_usd is not None and not self.price_source:
             raise ValueError("price_source is required when purchase_price_usd is given")
         return self

@@ -14,6 +14,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
@@ -48,6 +51,33 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
+WATCH_INTERVAL_S = 0.5
+"""How often a local worker checks that the sweep that started it is still alive."""
+
+
+def watch_driver(driver_pid: int) -> None:
+    """Pool initializer: ignore Ctrl-C, and exit once the driving process is gone.
+
+    Ctrl-C reaches every process of the terminal's foreground group; only the driver should
+    act on it (stop the pool, print one line, exit 130), not each worker with a traceback.
+    A driver killed outright (SIGKILL) cannot stop its pool, and a forkserver's workers are
+    not its children, so each worker watches the driver's pid itself and exits when it is gone.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while True:
+            time.sleep(WATCH_INTERVAL_S)
+            try:
+                os.kill(driver_pid, 0)
+            except ProcessLookupError:
+                os.kill(os.getpid(), signal.SIGKILL)  # at once: no cleanup is owed to anyone
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="watch-driver", daemon=True).start()
+
+
 class LocalBackend:
     """A pool of worker processes on this machine."""
 
@@ -68,16 +98,39 @@ class LocalBackend:
         if not tasks:
             return
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=self._context,
+                initializer=watch_driver,
+                initargs=(os.getpid(),),
+            )
         pending: set[Future] = {self._pool.submit(fn, task) for task in tasks}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in sorted(done, key=id):
                     yield future.result()
+        except BaseException:
+            # Ctrl-C or a failed run: stop the runs in flight now, rather than wait for them.
+            self.stop()
+            raise
         finally:
             for future in pending:
                 future.cancel()
+
+    def stop(self) -> None:
+        """End the workers at once (their runs are lost; finished ones are already stored)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # concurrent.futures offers no public way to stop tasks already running; its table of
+        # worker processes is the one handle on them (absent: shutdown alone, as before)
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=5)
 
     def close(self) -> None:
         if self._pool is not None:

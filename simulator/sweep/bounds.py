@@ -20,6 +20,7 @@ from collections.abc import Collection
 from simulator.engine.build import pool_hardware
 from simulator.engine.step_time import PerfStepTime, Placement, StepTimeFn, checked_step_time
 from simulator.engine.training import total_steps
+from simulator.perf.scenario_layout import resolve_scenario_layouts
 from simulator.scenario import LoadedScenario
 from simulator.sweep.cost_bounds import cost_bounds
 
@@ -77,6 +78,7 @@ def analytical_bounds(loaded: LoadedScenario, finished: Collection[str] = ()) ->
     Raises:
         InputError: a job cannot run on a pool it may use (e.g. it does not fit in memory).
     """
+    resolve_scenario_layouts(loaded.scenario, loaded.world, str(loaded.path))
     hardware, _ = pool_hardware(loaded.world, loaded.scenario.cluster.fabric.oversubscription)
     step_time = PerfStepTime(hardware)  # what the engine would time steps with
     inf = math.inf

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from simulator.errors import (
     field_path,
     problems_from_validation,
 )
-from simulator.scenario import apply_settings, load_scenario
+from simulator.paths import scenario_path
+from simulator.scenario import apply_settings, load_scenario, scenario_file_path
 from simulator.schema.scenario import Scenario
 from simulator.schema.sweep import ListAxis, RangeAxis, RangeValues, SweepSpec, ZipAxis
 from simulator.sweep.paths import Part, dotted, parse_path, path_problem, setting
@@ -147,6 +149,17 @@ def _copy(data: Any) -> Any:
     return data
 
 
+def _base_path(spec_path: Path, base: str) -> Path:
+    """The base scenario a spec names: a path inside the spec's folder (the rule every path
+    in a scenario follows, `scenario_file_path`: a spec shared with you cannot make infrasim
+    read files beside it), or a bare name of a shipped scenario (`llama3-70b-pretrain-h100`),
+    which is how the shipped sweeps name theirs."""
+    beside = spec_path.parent / base
+    if "/" not in base and os.sep not in base and not beside.exists():
+        return scenario_path(base).resolve()
+    return scenario_file_path(spec_path, base, "base").resolve()
+
+
 def _axes(spec: SweepSpec, base_data: dict[str, Any], file: str) -> list[list[Column]]:
     problems: list[Problem] = []
     axes: list[list[Column]] = []
@@ -251,7 +264,7 @@ def load_sweep(
         spec = SweepSpec.model_validate(data)
     except ValidationError as exc:
         raise InputError(problems_from_validation(exc, path)) from None
-    base_path = (path.parent / spec.base).resolve()
+    base_path = _base_path(path, spec.base)
     if not base_path.is_file():
         raise InputError([Problem(str(path), "base", f"scenario file not found: {spec.base}")])
     base = load_scenario(base_path, catalog)

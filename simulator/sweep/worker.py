@@ -113,7 +113,8 @@ def with_v1_serving_names(figures: dict[str, float | None]) -> dict[str, float |
 
 
 def time_to_train(results: Results) -> dict[str, float | None]:
-    """Hours from submission to completion per training job, and the slowest of them."""
+    """Hours from submission to completion per training job, and the slowest of them; and
+    each job's checkpoint interval in minutes (`checkpoint_interval_min.<job>`)."""
     jobs = results.jobs
     training = jobs[jobs["kind"] == "training"]
     if training.empty:
@@ -125,6 +126,11 @@ def time_to_train(results: Results) -> dict[str, float | None]:
             (row.end_s - row.submit_s) / 3600.0 if done else None
         )
     values = list(figures.values())
+    for row in training.itertuples():  # the interval Young/Daly chose (planners report it)
+        interval_s = getattr(row, "checkpoint_interval_s", math.nan)
+        figures[f"checkpoint_interval_min.{row.name}"] = (
+            interval_s / 60.0 if math.isfinite(interval_s) else None
+        )
     figures["time_to_train_h"] = None if None in values else max(values)  # type: ignore[type-var]
     return figures
 

@@ -165,7 +165,7 @@ def test_too_big_model_reports_not_fitting(runner) -> None:
         "training",
         "--gpu", "a100-sxm-80gb", "--num-gpus", "8",
         "--layers", "96", "--hidden", "12288", "--heads", "96",
-        "--seq-len", "2048", "--global-batch", "8", "--tp", "8", "--json",
+        "--seq-len", "2048", "--global-batch", "8", "--tp", "8", "--allow-oom", "--json",
     )  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["fits_in_memory"] is False
@@ -240,7 +240,7 @@ def test_inference_decode_attention_flag(runner) -> None:
 def test_training_grad_reduce_flags(runner) -> None:
     args = [
         "training", "--node", "dgx-h100", "--num-gpus", "64", "--model", "llama3-8b",
-        "--seq-len", "8192", "--global-batch", "128", "--json",
+        "--seq-len", "8192", "--global-batch", "128", "--allow-oom", "--json",
     ]  # fmt: skip
 
     def exposed(*extra: str) -> float:

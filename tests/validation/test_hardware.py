@@ -16,7 +16,7 @@ from simulator.validation.runner import run_validation
 from simulator.yaml_io import read_yaml
 from tests.conftest import REPO
 
-GAUDI3 = "Intel Gaudi 3"
+GAUDI2 = "Intel Gaudi 2"
 """How public.json's mamf-finder rows name this part (skipped by the shipped catalog)."""
 
 
@@ -32,13 +32,13 @@ def _user_gpu_dir(tmp_path: Path, profile_id: str, matches: list) -> Path:
 
 
 def test_a_new_profiles_matches_entry_resolves_a_case_without_code(catalog, tmp_path) -> None:
-    assert gpu_for_hardware(GAUDI3, catalog) == Skip("no Intel Gaudi profile in the catalog")
-    extended = Catalog.load([_user_gpu_dir(tmp_path, "gaudi3", ["Gaudi[ -]?3"])])
-    assert gpu_for_hardware(GAUDI3, extended) == ("gaudi3", "")
-    assert gpu_for_hardware("Intel Gaudi 2", extended) == Skip(
+    assert gpu_for_hardware(GAUDI2, catalog) == Skip("no Intel Gaudi profile in the catalog")
+    extended = Catalog.load([_user_gpu_dir(tmp_path, "gaudi2", ["Gaudi[ -]?2"])])
+    assert gpu_for_hardware(GAUDI2, extended) == ("gaudi2", "")
+    assert gpu_for_hardware("Intel Gaudi", extended) == Skip(
         "no Intel Gaudi profile in the catalog"
     )
-    cases = [c for c in load_cases() if c["hardware"] == GAUDI3 and c["kind"] == "gemm"]
+    cases = [c for c in load_cases() if c["hardware"] == GAUDI2 and c["kind"] == "gemm"]
     assert cases
     report = run_validation(cases, extended)
     assert {r.status for r in report.results} == {"ok"}
@@ -58,7 +58,8 @@ def test_a_profile_wins_a_tie_with_an_unmodelled_name(tmp_path) -> None:
         ("AMD MI300X", "mi300x"),  # the profile beats the AMD Instinct rule on a tie
         ("1x NVIDIA V100 (DGX-2)", "v100-sxm-32gb"),
         ("NVIDIA A100 PCIe", "A100 PCIe (250-300 W part) has no profile"),
-        ("AMD MI355X", "no profile for this AMD Instinct part"),
+        ("AMD MI355X", "mi355x"),  # shipped since issue 24
+        ("AMD MI250X", "no profile for this AMD Instinct part"),
         ("Cerebras WSE-3", "no GPU profile matches hardware 'Cerebras WSE-3'"),
     ],
 )

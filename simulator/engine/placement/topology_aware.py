@@ -10,7 +10,7 @@ the lowest-numbered nodes, which keeps multi-node NVLink domains together.
 from __future__ import annotations
 
 from simulator.engine.cluster import Cluster, Pool
-from simulator.engine.placement.base import PlacementPolicy, register, remainder_node
+from simulator.engine.placement.base import PlacementPolicy, register
 
 
 @register
@@ -21,7 +21,6 @@ class TopologyAware(PlacementPolicy):
 
     def whole_nodes(self, cluster: Cluster, pool: Pool, count: int, rest: int) -> list[int]:
         full = count - (1 if rest else 0)
-        idle = pool.buckets[pool.gpus_per_node]
         pod_full = pool.pod_full
         fitting = [p for p, n in pod_full.items() if n >= max(full, 1)]
         if fitting:
@@ -35,14 +34,30 @@ class TopologyAware(PlacementPolicy):
                     pods.append(pod)
                     have += pod_full[pod]
         chosen = set(pods)
-        candidates = sorted(
-            (n for n in idle if cluster.pod_of[n] in chosen),
-            key=lambda n: (pods.index(cluster.pod_of[n]), n),
-        )
-        nodes = candidates[:full]
+        nodes: list[int] = []
+        for pod in pods:  # the pods' own idle nodes, lowest first: O(nodes of the chosen pods)
+            if len(nodes) >= full:
+                break
+            nodes += sorted(pool.pod_idle[pod])[: full - len(nodes)]
         if rest:
-            in_pods = {
-                n for n in range(pool.first, pool.first + pool.count) if cluster.pod_of[n] in chosen
-            }
-            nodes.append(remainder_node(pool, rest, set(nodes), prefer=in_pods))
+            nodes.append(remainder_in_pods(cluster, pool, rest, set(nodes), chosen))
         return nodes
+
+
+def remainder_in_pods(
+    cluster: Cluster, pool: Pool, rest: int, taken: set[int], pods: set[int]
+) -> int:
+    """`remainder_node` preferring nodes of `pods`: best fit, the chosen pods' nodes first."""
+    pod_of = cluster.pod_of
+    for k in range(rest, pool.gpus_per_node + 1):
+        best = near = None
+        for n in pool.buckets[k]:
+            if n in taken:
+                continue
+            if best is None or n < best:
+                best = n
+            if pod_of[n] in pods and (near is None or n < near):
+                near = n
+        if best is not None:
+            return near if near is not None else best
+    raise LookupError("no node fits (check Cluster.fits first)")

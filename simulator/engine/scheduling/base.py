@@ -87,20 +87,32 @@ class Shadow:
     """The cluster as it will be when running jobs end at their estimated times.
 
     Free-GPU histograms per pool plus the per-node free counts that differ from now; used to
-    ask "would this job still fit if those jobs had ended, and these had started".
+    ask "would this job still fit if those jobs had ended, and these had started". The total
+    free GPUs of each histogram are kept too, so a scheduler can rule a job out from counts
+    alone (`surely_short`) before building an allocation.
     """
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.counts: dict[int, list[int]] = {}
         self.overlay: dict[int, int] = {}
+        self.free_total: dict[int, int] = {}
+        self.exact = True
+        """False once a histogram entry went negative (a node not counted now, e.g. held back by
+        its rack's power, changed): totals then no longer bound what fits"""
 
     def pool_counts(self, pool: Pool) -> list[int]:
         """Histogram of `pool` in this future state (copied from now on first use)."""
         counts = self.counts.get(pool.index)
         if counts is None:
             counts = self.counts[pool.index] = self.cluster.counts(pool)
+            self.free_total[pool.index] = sum(k * c for k, c in enumerate(counts))
         return counts
+
+    def surely_short(self, pool: Pool, gpus: int) -> bool:
+        """True if `gpus` cannot fit in `pool` in this state (fewer free GPUs in all)."""
+        self.pool_counts(pool)
+        return self.exact and self.free_total[pool.index] < gpus
 
     def free_of(self, n: int) -> int:
         """Free GPUs of node `n` in this state."""
@@ -113,8 +125,11 @@ class Shadow:
             f = self.free_of(n)
             if f > 0:
                 counts[f] -= 1
+                if counts[f] < 0:
+                    self.exact = False
             counts[f + gpus] += 1
             self.overlay[n] = f + gpus
+            self.free_total[pool.index] += gpus
 
     def take(self, pool: Pool, allocation: Allocation) -> None:
         """GPUs of `allocation` are in use."""
@@ -122,9 +137,12 @@ class Shadow:
         for n, gpus in allocation:
             f = self.free_of(n)
             counts[f] -= 1
+            if counts[f] < 0:
+                self.exact = False
             if f - gpus > 0:
                 counts[f - gpus] += 1
             self.overlay[n] = f - gpus
+            self.free_total[pool.index] -= gpus
 
     def pin(self, allocation: Allocation) -> None:
         """Remember the current free counts of nodes about to change now."""

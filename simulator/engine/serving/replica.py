@@ -101,6 +101,8 @@ class Replica:
         """cached tokens of the decoding sequences after iteration `it`"""
         self.it = 0
         self.token = 0
+        self.pending: Any = None
+        """the clock handle of the segment end in flight (cancelled when the run is cut)"""
         self.outstanding = 0
         """requests routed here and not yet gone (finished, handed off, dropped)"""
         self.busy = False
@@ -171,7 +173,9 @@ class Replica:
         self.batch_area -= (self.seg_end - end) * self.seg_dec
         self.seg_k, self.seg_end = k, end
         self.token += 1
-        self.svc.clock.at(max(0.0, end - now), self._segment_end, self.token)
+        clock = self.svc.clock
+        clock.cancel(self.pending)  # the cut run's old end would only be skipped (stale)
+        self.pending = clock.at(max(0.0, end - now), self._segment_end, self.token)
 
     # ------------------------------------------------------------------ planning
     def _preempt_last(self) -> None:
@@ -305,11 +309,13 @@ class Replica:
         self.busy_s += duration
         self.batch_area += duration * (n_dec + len(chunks))
         self.token += 1
-        svc.clock.at(duration, self._segment_end, self.token)
+        svc.clock.cancel(self.pending)
+        self.pending = svc.clock.at(duration, self._segment_end, self.token)
 
     def _segment_end(self, token: int) -> None:
         if token != self.token or not self.alive:
             return
+        self.pending = None
         svc = self.svc
         kv = self.kv
         k = self.seg_k
@@ -367,6 +373,8 @@ class Replica:
         """The replica lost its GPUs: every request it held, KV caches gone."""
         self.alive = False
         self.token += 1
+        self.svc.clock.cancel(self.pending)
+        self.pending = None
         it = self.it
         seqs = []
         for seq in self.running.values():

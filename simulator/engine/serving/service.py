@@ -37,8 +37,12 @@ class Clock(Protocol):
         """Simulated seconds."""
         ...
 
-    def at(self, delay: float, fn: Any, *args: Any) -> None:
-        """Call `fn(*args)` after `delay` seconds."""
+    def at(self, delay: float, fn: Any, *args: Any) -> Any:
+        """Call `fn(*args)` after `delay` seconds; a handle for `cancel`."""
+        ...
+
+    def cancel(self, handle: Any) -> None:
+        """Drop a pending call (a handle from `at`) that has not run yet."""
         ...
 
 

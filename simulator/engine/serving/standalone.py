@@ -37,23 +37,32 @@ class HeapClock:
         self._now = 0.0
         self._queue: list[tuple[float, int, Any, tuple]] = []
         self._count = 0
+        self._cancelled: set[int] = set()
 
     @property
     def now(self) -> float:
         """Simulated seconds."""
         return self._now
 
-    def at(self, delay: float, fn: Any, *args: Any) -> None:
-        """Call `fn(*args)` after `delay` seconds."""
+    def at(self, delay: float, fn: Any, *args: Any) -> int:
+        """Call `fn(*args)` after `delay` seconds; a handle for `cancel`."""
         self._count += 1
         heapq.heappush(self._queue, (self._now + delay, self._count, fn, args))
+        return self._count
+
+    def cancel(self, handle: int) -> None:
+        """Drop a pending call (a handle from `at` that has not run yet)."""
+        self._cancelled.add(handle)
 
     def run(self) -> None:
         """Process events until none is left."""
-        queue, pop = self._queue, heapq.heappop
+        queue, pop, cancelled = self._queue, heapq.heappop, self._cancelled
         while queue:
-            t, _, fn, args = pop(queue)
+            t, count, fn, args = pop(queue)
             self._now = t
+            if cancelled and count in cancelled:
+                cancelled.discard(count)
+                continue
             fn(*args)
 
 
