@@ -30,67 +30,15 @@ from simulator.validation.llm_case import (  # noqa: E402
     case_hardware,
     case_model,
     case_num_gpus,
-    case_precision,
     first_int,
-    legacy_software,
-    serial_grad_reduce,
 )
 from simulator.validation.outcome import Skip  # noqa: E402
-
-MEGATRON_CORE = re.compile(r"nemo|megatron[- ]bridge|megatron[- ]core", re.IGNORECASE)
-"""As the harness reads a recipe's framework (validation/training.py)."""
-
-
-def _recompute(config: dict, notes: str, legacy: bool) -> str:
-    """The harness's reading of the recomputation a case used."""
-    for key in ("recompute", "activation_recompute", "recompute_granularity"):
-        value = str(config.get(key, "")).lower()
-        if value in ("none", "selective", "full"):
-            return value
-    text = f"{config.get('schedule', '')} {notes}".lower()
-    if "selective" in text:
-        return "selective"
-    if re.search(r"recomput\w* (on|full)|includes the activation-recomputation|checkpoint", text):
-        return "full"
-    return "full" if legacy else "auto"
+from simulator.validation.training import published_execution  # noqa: E402
 
 
 def published(case: dict, num_gpus: int, seq: int, batch: int) -> TrainingExecution:
-    """The case's own layout and knobs, as a `TrainingExecution`."""
-    config, notes = case.get("config", {}), str(case.get("notes", ""))
-    legacy = legacy_software(case)
-    tp = first_int(config, "tensor_parallel", "tp") or 1
-    core = bool(MEGATRON_CORE.search(str(config.get("framework", ""))))
-
-    def flag(key: str, default: bool) -> bool:
-        value = config.get(key)
-        return default if value is None else bool(value)
-
-    return TrainingExecution.model_validate(
-        {
-            "num_gpus": num_gpus,
-            "seq_len": seq,
-            "global_batch": batch,
-            "micro_batch": first_int(config, "micro_batch_size", "micro_batch"),
-            "parallelism": {
-                "tp": tp,
-                "pp": first_int(config, "pipeline_parallel", "pp") or 1,
-                "vpp": first_int(config, "virtual_pipeline_parallel", "virtual_pipeline", "vpp")
-                or 1,
-                "cp": first_int(config, "context_parallel", "cp") or 1,
-                "ep": first_int(config, "expert_parallel", "ep") or 1,
-                "dp": first_int(config, "data_parallel", "dp"),
-                "sequence_parallel": flag("sequence_parallel", core and tp > 1),
-                "recompute": _recompute(config, notes, legacy),
-                "distributed_optimizer": flag("distributed_optimizer", core),
-                "zero": 3 if first_int(config, "fsdp") else 0,
-            },
-            "precision": case_precision(config, ("fp8",)),
-            "attention": "unfused" if legacy else "flash",
-            "tp_comm_overlap": flag("tp_comm_overlap", core and tp > 1),
-            "overlap_grad_reduce": not serial_grad_reduce(case),
-        }
-    )
+    """The case's own layout and knobs, read as the validation harness reads them."""
+    return TrainingExecution.model_validate(published_execution(case, num_gpus, seq, batch))
 
 
 def why(given: dict[str, float], auto: dict[str, float]) -> str:

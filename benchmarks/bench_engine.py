@@ -89,17 +89,32 @@ def timed_run(loaded) -> tuple[float, float, Simulation, Results]:  # noqa: ANN0
     return t1 - t0, t2 - t1, sim, results
 
 
-def bench_training(directory: Path, cat: Catalog) -> dict:
-    hw = hardware(cat)
-    data = {
+def training_scenario(
+    hw: dict,
+    *,
+    name: str,
+    days: float,
+    nodes: int,
+    steps: int,
+    capacity_tb: float,
+    rate_multiplier: float = 1.0,
+) -> dict:
+    """One Llama-3-405B-like job (tp 8, pp 16) on `nodes` DGX-class nodes plus one hot spare
+    per 32, Llama 3 failure rates (times `rate_multiplier`), Young/Daly checkpoints: the
+    scenario this benchmark and `bench_fleet.py`'s workload C share."""
+    gpus = nodes * 8
+    failures: dict = {"enabled": True, "rates": "llama3"}
+    if rate_multiplier != 1.0:
+        failures["rate_multiplier"] = rate_multiplier
+    return {
         "schema_version": 1,
-        "name": "16k-GPU pre-training, 54 days",
+        "name": name,
         "seed": 1,
-        "horizon_days": 54,
+        "horizon_days": days,
         "cluster": {
-            "pools": [{"name": "h100", "node": hw["node"], "count": 2048 + 64}],
+            "pools": [{"name": "h100", "node": hw["node"], "count": nodes + nodes // 32}],
             "fabric": {"nodes_per_pod": 32},
-            "storage": [{"profile": hw["storage"], "role": "both", "capacity_tb": 100_000}],
+            "storage": [{"profile": hw["storage"], "role": "both", "capacity_tb": capacity_tb}],
             "facility": hw["facility"],
         },
         "workloads": {
@@ -107,7 +122,7 @@ def bench_training(directory: Path, cat: Catalog) -> dict:
                 {
                     "name": "llama3-405b",
                     "model": LLAMA3_405B,
-                    "num_gpus": 16_384,
+                    "num_gpus": gpus,
                     "parallelism": {
                         "tp": 8,
                         "pp": 16,
@@ -116,18 +131,32 @@ def bench_training(directory: Path, cat: Catalog) -> dict:
                         "distributed_optimizer": True,
                     },
                     "seq_len": 8192,
-                    "global_batch": 2048,
-                    "steps": 10_000_000,
+                    "global_batch": gpus // 8,
+                    "steps": steps,
                     "checkpoint": {"policy": "young_daly"},
                 }
             ]
         },
         "policies": {
             "scheduler": {"kind": "fifo"},
-            "placement": {"kind": "topology_aware", "params": {"spare_nodes_per_pool": 64}},
-            "failures": {"enabled": True, "rates": "llama3"},
+            "placement": {
+                "kind": "topology_aware",
+                "params": {"spare_nodes_per_pool": nodes // 32},
+            },
+            "failures": failures,
         },
     }
+
+
+def bench_training(directory: Path, cat: Catalog) -> dict:
+    data = training_scenario(
+        hardware(cat),
+        name="16k-GPU pre-training, 54 days",
+        days=54,
+        nodes=2048,
+        steps=10_000_000,
+        capacity_tb=100_000,
+    )
     loaded = load_scenario(write(directory, "train.yaml", data), cat)
     run_s, table_s, sim, res = timed_run(loaded)
     job = res.jobs.iloc[0]

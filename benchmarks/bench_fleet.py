@@ -40,7 +40,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_engine import LLAMA3_405B, bare_simpy_rate, catalog, hardware  # noqa: E402
+from benchmarks.bench_engine import (  # noqa: E402
+    bare_simpy_rate,
+    catalog,
+    hardware,
+    training_scenario,
+)
 
 TARGETS = {"A": (60.0, 1500.0), "B": (10.0, None), "C": (10.0, None), "D": (20.0, None)}
 
@@ -95,48 +100,17 @@ def trace_workload(directory: Path, hw: dict, jobs: int, nodes: int, load: float
 
 
 def training_workload(hw: dict, days: float, nodes: int) -> dict:
-    gpus = nodes * 8
-    return {
-        "schema_version": 1,
-        "name": "405B on a fleet for a year",
-        "seed": 1,
-        "horizon_days": days,
-        "cluster": {
-            "pools": [{"name": "h100", "node": hw["node"], "count": nodes + nodes // 32}],
-            "fabric": {"nodes_per_pod": 32},
-            "storage": [{"profile": hw["storage"], "role": "both", "capacity_tb": 1_000_000}],
-            "facility": hw["facility"],
-        },
-        "workloads": {
-            "training_jobs": [
-                {
-                    "name": "llama3-405b",
-                    "model": LLAMA3_405B,
-                    "num_gpus": gpus,
-                    "parallelism": {
-                        "tp": 8,
-                        "pp": 16,
-                        "vpp": 1,
-                        "sequence_parallel": True,
-                        "distributed_optimizer": True,
-                    },
-                    "seq_len": 8192,
-                    "global_batch": gpus // 8,
-                    "steps": 100_000_000,
-                    "checkpoint": {"policy": "young_daly"},
-                }
-            ]
-        },
-        "policies": {
-            "scheduler": {"kind": "fifo"},
-            "placement": {
-                "kind": "topology_aware",
-                "params": {"spare_nodes_per_pool": nodes // 32},
-            },
-            # the same failure count on a smaller cluster: rates scale with GPUs
-            "failures": {"enabled": True, "rates": "llama3", "rate_multiplier": 12288 / nodes},
-        },
-    }
+    """Workload C: the engine benchmark's 405B job on `nodes` nodes for `days`; failure rates
+    scale with 12,288 / nodes, so a smaller cluster sees the same failure count."""
+    return training_scenario(
+        hw,
+        name="405B on a fleet for a year",
+        days=days,
+        nodes=nodes,
+        steps=100_000_000,
+        capacity_tb=1_000_000,
+        rate_multiplier=12288 / nodes,
+    )
 
 
 def serving_workload(requests: int, rate_per_s: float = 60.0) -> dict:

@@ -19,7 +19,7 @@ from calibrate.optimize import minimize, robust_log_loss
 from calibrate.split import fit_error, split
 from simulator.perf.collectives import collective_time_s
 from simulator.perf.topology import CollectiveGroup
-from simulator.schema.calibration import CollectiveFit, CollectivePoint
+from simulator.schema.calibration import CollectiveFit, CollectivePoint, FitError
 
 _model = collective_time_s.__wrapped__  # type: ignore[attr-defined]
 """The uncached model: fitting tries thousands of groups that no one will ask for again."""
@@ -105,10 +105,7 @@ def fit_one(points: list[CollectivePoint]) -> CollectiveFit:
 
     x, _ = minimize(loss, x0, restarts=1, max_evals=800)
     group = _group(ranks, x)
-    error = fit_error(
-        list(zip(_predict(op, group, train), [p.time_s for p in train], strict=True)),
-        list(zip(_predict(op, group, held), [p.time_s for p in held], strict=True)),
-    )
+    error = _held_out_error(op, group, train, held)
     return CollectiveFit(
         op=op,
         backend=backend,
@@ -116,12 +113,30 @@ def fit_one(points: list[CollectivePoint]) -> CollectiveFit:
         launch_latency_us=group.launch_latency_us,
         step_latency_us=group.scale_up_latency_us,
         link_rate_gb_per_s=group.scale_up_gb_per_s,
-        bus_bandwidth_gb_per_s=_model(op, 2.0**44, group).busbw_gb_per_s,
-        pipeline_fill_mib=group.pipeline_fill_mib,
-        alpha_us=_model(op, 1.0, group).time_s * 1e6,
-        half_bandwidth_bytes=_half_bandwidth_bytes(op, group),
+        **_curve_figures(op, group),
         error=error,
     )
+
+
+def _held_out_error(
+    op: str, group: CollectiveGroup, train: list[CollectivePoint], held: list[CollectivePoint]
+) -> FitError:
+    """The fit's error on its training and held-out points."""
+    return fit_error(
+        list(zip(_predict(op, group, train), [p.time_s for p in train], strict=True)),
+        list(zip(_predict(op, group, held), [p.time_s for p in held], strict=True)),
+    )
+
+
+def _curve_figures(op: str, group: CollectiveGroup) -> dict[str, float]:
+    """The fitted curve's summary figures: bus bandwidth at a huge message, the pipeline
+    fill, the latency of a 1-byte message and the size reaching half the bandwidth."""
+    return {
+        "bus_bandwidth_gb_per_s": _model(op, 2.0**44, group).busbw_gb_per_s,
+        "pipeline_fill_mib": group.pipeline_fill_mib,
+        "alpha_us": _model(op, 1.0, group).time_s * 1e6,
+        "half_bandwidth_bytes": _half_bandwidth_bytes(op, group),
+    }
 
 
 def fit_scale_out(points: list[CollectivePoint], base: CollectiveGroup) -> CollectiveFit:
@@ -149,10 +164,7 @@ def fit_scale_out(points: list[CollectivePoint], base: CollectiveGroup) -> Colle
     x0 = np.log([base.scale_out_gb_per_s or 25.0, base.scale_out_latency_us or 5.0])
     x, _ = minimize(loss, x0, restarts=1, max_evals=400)
     fitted = group(x)
-    error = fit_error(
-        list(zip(_predict(op, fitted, train), [p.time_s for p in train], strict=True)),
-        list(zip(_predict(op, fitted, held), [p.time_s for p in held], strict=True)),
-    )
+    error = _held_out_error(op, fitted, train, held)
     assert fitted.scale_out_gb_per_s is not None and fitted.scale_out_latency_us is not None
     return CollectiveFit(
         op=op,
@@ -161,10 +173,7 @@ def fit_scale_out(points: list[CollectivePoint], base: CollectiveGroup) -> Colle
         launch_latency_us=fitted.launch_latency_us,
         step_latency_us=fitted.scale_out_latency_us,
         link_rate_gb_per_s=fitted.scale_out_gb_per_s,
-        bus_bandwidth_gb_per_s=_model(op, 2.0**44, fitted).busbw_gb_per_s,
-        pipeline_fill_mib=fitted.pipeline_fill_mib,
-        alpha_us=_model(op, 1.0, fitted).time_s * 1e6,
-        half_bandwidth_bytes=_half_bandwidth_bytes(op, fitted),
+        **_curve_figures(op, fitted),
         error=error,
         span="inter_node",
         nodes=fitted.num_domains,

@@ -17,6 +17,7 @@ report all carry the same record. Two parts of it need more than the loaded scen
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import platform
@@ -41,9 +42,11 @@ UPDATE_DOC = "docs/pricing.md"
 NOT_GIVEN = "not given"
 
 
+@functools.lru_cache(maxsize=8)
 def lock_sha256(path: Path = LOCK_HASH_FILE) -> str | None:
     """The dependency lock's sha256 as shipped with the package; None if the file is missing
-    or unreadable (a hand-made copy of the package), so a run never fails over it."""
+    or unreadable (a hand-made copy of the package), so a run never fails over it. Read once
+    per process: every run of a sweep records it."""
     try:
         text = path.read_text(encoding="utf-8").split()
     except OSError:

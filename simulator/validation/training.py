@@ -55,28 +55,16 @@ def _recompute(config: dict, notes: str, legacy: bool) -> str:
     return "full" if legacy else "auto"
 
 
-def evaluate_training_case(case: dict, catalog: Catalog) -> Prediction | Skip:
-    """A published training step: step time, TFLOP/s per GPU (model or hardware) or MFU."""
+def published_execution(case: dict, num_gpus: int, seq_len: int, global_batch: int) -> dict:
+    """The case's own layout and knobs, as `TrainingExecution` data: Megatron-core recipes
+    get the distributed optimizer, sequence parallelism and TP-communication overlap unless
+    they say otherwise; legacy software unfused attention and full recomputation."""
     config = case.get("config", {})
     notes = str(case.get("notes", ""))
     legacy = legacy_software(case)
-    model = case_model(case, catalog, gpt_default=True)
-    if isinstance(model, Skip):
-        return model
-    num_gpus = case_num_gpus(case)
-    seq_len = first_int(config, "seq_len", "seq_length", "sequence_length")
-    global_batch = first_int(config, "global_batch_size", "global_batch")
-    if not (num_gpus and seq_len and global_batch):
-        return Skip("config lacks num_gpus, seq_len or global_batch_size")
-    built = case_hardware(case, catalog, num_gpus)
-    if isinstance(built, Skip):
-        return built
-    hardware, where = built
-    if re.search(r"fp4", str(config.get("precision", "")), re.IGNORECASE):
-        return Skip("FP4 training (NVFP4/MXFP4) is not modelled")
     tp = first_int(config, "tensor_parallel", "tp") or 1
     megatron_core = bool(_MEGATRON_CORE_RECIPES.search(str(config.get("framework", ""))))
-    execution = {
+    return {
         "num_gpus": num_gpus,
         "seq_len": seq_len,
         "global_batch": global_batch,
@@ -98,6 +86,28 @@ def evaluate_training_case(case: dict, catalog: Catalog) -> Prediction | Skip:
         "tp_comm_overlap": _flag(config, "tp_comm_overlap", megatron_core and tp > 1),
         "overlap_grad_reduce": not serial_grad_reduce(case),
     }
+
+
+def evaluate_training_case(case: dict, catalog: Catalog) -> Prediction | Skip:
+    """A published training step: step time, TFLOP/s per GPU (model or hardware) or MFU."""
+    config = case.get("config", {})
+    notes = str(case.get("notes", ""))
+    legacy = legacy_software(case)
+    model = case_model(case, catalog, gpt_default=True)
+    if isinstance(model, Skip):
+        return model
+    num_gpus = case_num_gpus(case)
+    seq_len = first_int(config, "seq_len", "seq_length", "sequence_length")
+    global_batch = first_int(config, "global_batch_size", "global_batch")
+    if not (num_gpus and seq_len and global_batch):
+        return Skip("config lacks num_gpus, seq_len or global_batch_size")
+    built = case_hardware(case, catalog, num_gpus)
+    if isinstance(built, Skip):
+        return built
+    hardware, where = built
+    if re.search(r"fp4", str(config.get("precision", "")), re.IGNORECASE):
+        return Skip("FP4 training (NVFP4/MXFP4) is not modelled")
+    execution = published_execution(case, num_gpus, seq_len, global_batch)
     try:
         job = training_job(TrainingExecution.model_validate(execution), model)
     except ValidationError as exc:
